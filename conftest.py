@@ -1,0 +1,319 @@
+"""The pytest glue: options, client parametrization, the cell fixture, recording.
+
+    suites/test_*.py declares SCENARIOS and ``def test_scenario(cell): cell.run()``
+    -> pytest_generate_tests: one test per scenario x selected client, id
+       ``<scenario id>-<client id>`` (``-k`` selects rows, ``--clients`` columns)
+    -> the ``cell`` fixture runs it (fixtures.cell.run_cell), puts the Cell on the
+       test report (user_properties: they travel from xdist workers), and holds it
+       to its expectation (a difference fails the test with a diff)
+    -> pytest_runtest_logreport, on the controller only, gathers the cells by
+       (scenario id, client id), never by node id
+    -> pytest_sessionfinish, on the controller only: matrix.json and matrix.md
+       written once, atomically; expectations rewritten on --update-expectations
+    -> pytest_terminal_summary: the matrix in the terminal, and the paths written
+
+The user's proxy and CA variables are cleared for the whole run, so the machine
+a run happens on cannot change a cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import shlex
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fixtures import clients as registry
+from fixtures.adapter import Adapter
+from fixtures.cell import CELL_TIMEOUT, run_cell
+from matrix import expect
+from matrix.model import Cell, Expected
+from matrix.report import Matrix, write
+from matrix.scenario import Scenario
+from matrix.terminal import COLOURS, render
+from servers import Servers, ServerUnavailable
+
+PROPERTY = "clientmatrix"
+
+#: Environment variables that would let the machine change a cell (compared without case).
+CLEARED_ENV = (
+    "http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy", "ws_proxy", "wss_proxy",
+    "requests_ca_bundle", "curl_ca_bundle", "ssl_cert_file", "ssl_cert_dir", "netrc",
+)
+
+
+@dataclass
+class State:
+    """What one pytest process (controller or worker) keeps for the run."""
+
+    clients: list[str]
+    deadline: float
+    report_dir: Path
+    expectations_dir: Path
+    expectations: dict[str, dict[str, Expected]]
+    update: bool
+    controller: bool
+    cleared_env: list[str]
+    started: float = field(default_factory=time.time)
+    cells: dict[tuple[str, str], Cell] = field(default_factory=dict)
+    scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
+    client_meta: dict[str, dict[str, Any]] = field(default_factory=dict)
+    written: list[Path] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    seen_ids: dict[str, str] = field(default_factory=dict)
+
+
+STATE = pytest.StashKey[State]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("clientmatrix")
+    group.addoption("--clients", default=None, metavar="IDS",
+                    help="comma-separated client ids to run (columns); default: all. "
+                         f"Known: {', '.join(registry.CLIENTS)}")
+    group.addoption("--cell-timeout", type=float, default=CELL_TIMEOUT, metavar="SECONDS",
+                    help=f"hard deadline of one cell; a client still busy is recorded as "
+                         f"'timeout' (default {CELL_TIMEOUT:g})")
+    group.addoption("--matrix-dir", default=None, metavar="DIR",
+                    help="where matrix.json and matrix.md are written (default: <rootdir>/reports)")
+    group.addoption("--update-expectations", action="store_true", default=False,
+                    help="rewrite expectations/<client>.json from this run's cells instead of "
+                         "failing on differences (review the diff like code)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        clients = registry.select(config.getoption("--clients"))
+    except registry.UnknownClient as exc:
+        raise pytest.UsageError(f"--clients: {exc}") from None
+    deadline = config.getoption("--cell-timeout")
+    if not deadline > 0:
+        raise pytest.UsageError(f"--cell-timeout must be a positive number of seconds, not {deadline}")
+    option_dir = config.getoption("--matrix-dir")
+    report_dir = Path(option_dir).resolve() if option_dir else config.rootpath / "reports"
+    controller = not hasattr(config, "workerinput")
+    cleared = clear_environment()
+    if controller:
+        check_writable(report_dir)
+    expectations_dir = config.rootpath / "expectations"
+    try:
+        expectations = expect.load_all(expectations_dir, clients)
+    except expect.ExpectationsError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[STATE] = State(
+        clients=clients,
+        deadline=deadline,
+        report_dir=report_dir,
+        expectations_dir=expectations_dir,
+        expectations=expectations,
+        update=config.getoption("--update-expectations"),
+        controller=controller,
+        cleared_env=cleared,
+    )
+    if controller:
+        config.pluginmanager.register(Recorder(config), "clientmatrix-recorder")
+
+
+def clear_environment() -> list[str]:
+    cleared = [name for name in os.environ if name.lower() in CLEARED_ENV]
+    for name in cleared:
+        del os.environ[name]
+    return sorted(cleared)
+
+
+def check_writable(folder: Path) -> None:
+    """Fail before measuring anything if the reports could not be written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"cannot write the matrix reports to {folder}: {exc.strerror or exc}. "
+            "Pass --matrix-dir with a folder you can write to."
+        ) from None
+
+
+# -- collection ---------------------------------------------------------------
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "cell" not in metafunc.fixturenames:
+        return
+    state = metafunc.config.stash[STATE]
+    scenarios: list[Scenario] = getattr(metafunc.module, "SCENARIOS", [])
+    params, ids = [], []
+    for scenario in scenarios:
+        where = f"{metafunc.module.__name__}"
+        other = state.seen_ids.setdefault(scenario.id, where)
+        if other != where:
+            raise ValueError(f"scenario id {scenario.id!r} is declared twice ({other} and {where})")
+        for client in state.clients:
+            if registry.load(client).family == scenario.protocol:
+                params.append((scenario, client))
+                ids.append(f"{scenario.id}-{client}")
+    metafunc.parametrize("cell", params, ids=ids, indirect=True)
+
+
+# -- fixtures -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    try:
+        running = Servers().start()
+    except ServerUnavailable as exc:
+        pytest.exit(str(exc), returncode=3)
+    yield running
+    running.stop()
+
+
+class Pool:
+    """One adapter instance per client per process, made on first use."""
+
+    def __init__(self, ca_file: str | None) -> None:
+        self.ca_file = ca_file
+        self._made: dict[str, Adapter | str] = {}
+
+    def get(self, client: str) -> Adapter | str:
+        if client not in self._made:
+            cls = registry.load(client)
+            self._made[client] = cls.missing() or cls(self.ca_file)
+        return self._made[client]
+
+    def close(self) -> None:
+        for adapter in self._made.values():
+            if isinstance(adapter, Adapter):
+                adapter.close()
+
+
+@pytest.fixture(scope="session")
+def adapters(servers: Servers) -> Iterator[Pool]:
+    pool = Pool(servers.certs.ca_file if servers.certs else None)
+    yield pool
+    pool.close()
+
+
+class CellRunner:
+    def __init__(self, request: pytest.FixtureRequest, servers: Servers, adapters: Pool) -> None:
+        self.scenario, self.client = request.param
+        self.request = request
+        self.servers = servers
+        self.adapters = adapters
+
+    def run(self) -> Cell:
+        state = self.request.config.stash[STATE]
+        adapter = self.adapters.get(self.client)
+        result = run_cell(self.scenario, self.client, adapter, self.servers, state.deadline)
+        cell = result.cell
+        expected = state.expectations.get(self.client, {}).get(self.scenario.id)
+        cell = Cell(cell.scenario, cell.client, cell.verdict, cell.summary, cell.observed,
+                    expected, cell.outcome, cell.duration_ms)
+        self.request.node.user_properties.append((PROPERTY, {
+            "cell": cell.to_json(),
+            "scenario": self.scenario.meta(),
+            "client": registry.load(self.client).meta(),
+        }))
+        if result.skip:
+            pytest.skip(result.skip)
+        if cell.verdict == "error":
+            pytest.fail(f"harness error (a bug of clientmatrix, not of {self.client}): {cell.summary}",
+                        pytrace=False)
+        if not state.update:
+            problem = expect.diff(expected, cell.verdict, cell.summary)
+            if problem:
+                pytest.fail(f"{self.scenario.id} with {self.client}: {problem}", pytrace=False)
+        return cell
+
+
+@pytest.fixture
+def cell(request: pytest.FixtureRequest, servers: Servers, adapters: Pool) -> CellRunner:
+    return CellRunner(request, servers, adapters)
+
+
+# -- gathering and reporting (controller only) ----------------------------------
+
+
+class Recorder:
+    """Registered on the controller (or the only process): gathers cells, writes reports."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.state = config.stash[STATE]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
+        for name, value in report.user_properties:
+            if name != PROPERTY:
+                continue
+            cell = Cell.from_json(value["cell"])
+            cell = Cell(cell.scenario, cell.client, cell.verdict, cell.summary, cell.observed,
+                        cell.expected, report.outcome, cell.duration_ms)
+            self.state.cells[cell.key] = cell
+            self.state.scenarios[value["scenario"]["id"]] = value["scenario"]
+            self.state.client_meta[value["client"]["id"]] = value["client"]
+
+    def matrix(self) -> Matrix:
+        state, config = self.state, self.config
+        order = list(registry.CLIENTS)
+        clients = sorted(state.client_meta.values(), key=lambda c: order.index(c["id"]) if c["id"] in order else 99)
+        started = dt.datetime.fromtimestamp(state.started, dt.timezone.utc)
+        return Matrix(
+            run={
+                "python": platform.python_version(),
+                "implementation": platform.python_implementation(),
+                "platform": platform.platform(),
+                "started": started.isoformat(timespec="seconds"),
+                "duration_s": round(time.time() - state.started, 2),
+                "command": shlex.join(["pytest", *config.invocation_params.args]),
+                "workers": getattr(config.option, "numprocesses", None) or 0,
+                "cell_timeout_s": state.deadline,
+                "cleared_env": state.cleared_env,
+            },
+            clients=clients,
+            scenarios=list(state.scenarios.values()),
+            cells=list(state.cells.values()),
+        )
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        state = self.state
+        if not state.cells:
+            return
+        matrix = self.matrix()
+        try:
+            state.written += write(matrix, state.report_dir)
+        except OSError as exc:  # keep every measured cell: write them somewhere else
+            fallback = Path(tempfile.mkdtemp(prefix="clientmatrix-reports-"))
+            state.problems.append(f"could not write to {state.report_dir} ({exc.strerror or exc}); "
+                                  f"the reports were written to {fallback} instead")
+            state.written += write(matrix, fallback)
+        if state.update:
+            state.written += expect.update(state.expectations_dir, state.cells.values(),
+                                           {c["id"]: c for c in matrix.clients})
+
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
+        if not self.state.cells:
+            return
+        tr = terminalreporter
+        tr.write_sep("=", "clientmatrix")
+        width = min(tr._tw.fullwidth or 100, 100)
+
+        def paint(text: str, verdict: str) -> str:
+            return str(tr._tw.markup(text, **COLOURS[verdict]))
+
+        for line in render(self.matrix(), width=width, paint=paint):
+            tr.write_line(line)
+        for problem in self.state.problems:
+            tr.write_line(f"clientmatrix: {problem}", red=True, bold=True)
+        for path in self.state.written:
+            tr.write_line(f"written: {path}")

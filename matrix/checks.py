@@ -1,0 +1,62 @@
+"""Small pieces the scenarios' checks are built from.
+
+Each returns words for a summary that stay the same from run to run (no ports,
+tokens or timings), so that the expectations files can hold them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from matrix.model import Capture, Observation
+
+PREFIX = re.compile(r"^(?:https?://[^/]+)?/c/t\d+")
+
+
+def tail(capture: Capture) -> str:
+    """The request target after the cell's route prefix: ``/a%20b?x=1``."""
+    return PREFIX.sub("", capture.target, count=1) or "/"
+
+
+def query(capture: Capture) -> str:
+    return capture.target.split("?", 1)[1] if "?" in capture.target else ""
+
+
+def framing(capture: Capture) -> str:
+    """How a request body went on the wire, in words."""
+    if capture.framing == "none":
+        return "no body"
+    if capture.framing == "content-length":
+        return f"{len(capture.body)} bytes, Content-Length"
+    if capture.framing == "chunked":
+        return f"{len(capture.body)} bytes, chunked"
+    return f"unparseable request ({capture.problem})"
+
+
+def outcome(obs: Observation) -> str:
+    """What the caller got, in words: ``got 200`` or ``raised X (kind)``."""
+    if obs.error is not None:
+        carried = f" carrying {obs.got.status}" if obs.got is not None else ""
+        return f"raised {obs.error.short}{carried}"
+    if obs.got is None:
+        return "no response"
+    return f"got {obs.got.status}"
+
+
+def status_seen(obs: Observation) -> int | None:
+    """The status the caller can see: returned, or carried by an http-status error."""
+    if obs.got is None:
+        return None
+    if obs.error is not None and obs.error.kind != "http-status":
+        return None
+    return obs.got.status
+
+
+def refused(obs: Observation) -> bool:
+    """The library refused the call before a request reached the server."""
+    return obs.error is not None and not obs.sent
+
+
+def wire(text: str) -> str:
+    """A wire string for a summary, non-ASCII bytes shown as ``\\xNN``."""
+    return text.encode("latin-1", "replace").decode("ascii", "backslashreplace")

@@ -1,0 +1,101 @@
+"""Error kinds: what a raised exception means, whatever its class.
+
+Libraries wrap exceptions in each other (requests' ConnectionError around
+urllib3's MaxRetryError around NewConnectionError around ConnectionRefusedError),
+so a classifier looks along the whole chain: ``__cause__``, ``__context__``,
+exception arguments, and the ``reason`` some libraries keep.
+
+Each adapter brings a short table of *its* library's classes; ``COMMON`` holds
+the standard library's. The adapter's table is searched first along the whole
+chain, innermost first (the most specific cause), then the common table. A rule
+is ``(qualified class name, kind)`` or ``(qualified class name, kind, message
+regex)``; a class matches its subclasses too. Nothing matched: kind ``other``,
+which the report shows, so the table can grow.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from matrix.model import ERROR_KINDS, Failure
+
+Rule = tuple[str, str] | tuple[str, str, str]
+
+#: Standard-library exceptions, shared by every adapter.
+COMMON: tuple[Rule, ...] = (
+    ("ConnectionRefusedError", "connect-refused"),
+    ("ConnectionResetError", "connection-reset"),
+    ("BrokenPipeError", "connection-reset"),
+    ("ConnectionAbortedError", "connection-reset"),
+    ("ssl.SSLCertVerificationError", "tls-hostname", r"[Hh]ostname mismatch|doesn't match|IP address mismatch"),
+    ("ssl.SSLCertVerificationError", "tls-expired", r"expired|not yet valid"),
+    ("ssl.SSLCertVerificationError", "tls-untrusted"),
+    ("ssl.SSLError", "tls-other"),
+    ("http.client.IncompleteRead", "incomplete-body"),
+    ("http.client.LineTooLong", "header-too-large"),
+    ("http.client.RemoteDisconnected", "connection-reset"),
+    ("http.client.BadStatusLine", "invalid-status-line"),
+    ("http.client.UnknownProtocol", "invalid-status-line"),
+    ("http.client.InvalidURL", "invalid-request"),
+    ("http.client.HTTPException", "protocol-error"),
+    ("TimeoutError", "read-timeout"),
+    ("zlib.error", "decode-error"),
+    ("UnicodeEncodeError", "invalid-request"),
+)
+
+
+def qualname(exc: BaseException) -> str:
+    cls = type(exc)
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
+def chain(exc: BaseException) -> list[BaseException]:
+    """The exception and everything it wraps, outermost first, each once."""
+    seen: list[BaseException] = []
+    todo: list[BaseException] = [exc]
+    while todo and len(seen) < 32:
+        cur = todo.pop(0)
+        if any(cur is s for s in seen):
+            continue
+        seen.append(cur)
+        inner: list[object] = [cur.__cause__, cur.__context__, getattr(cur, "reason", None)]
+        inner += list(getattr(cur, "args", ()))
+        inner += [getattr(cur, "os_error", None), getattr(cur, "original_error", None)]
+        todo += [e for e in inner if isinstance(e, BaseException)]
+    return seen
+
+
+def _names(exc: BaseException) -> set[str]:
+    names: set[str] = set()
+    for cls in type(exc).__mro__:
+        names.add(cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}")
+    return names
+
+
+def match(exc: BaseException, rules: Sequence[Rule]) -> str | None:
+    """The kind of the first rule that fits ``exc`` itself (not its chain)."""
+    names = _names(exc)
+    text = str(exc)
+    for rule in rules:
+        if rule[0] in names and (len(rule) == 2 or re.search(rule[2], text)):  # type: ignore[misc]
+            return rule[1]
+    return None
+
+
+def kind_of(exc: BaseException, tables: Iterable[Sequence[Rule]]) -> str:
+    links = list(reversed(chain(exc)))  # innermost first
+    for rules in tables:
+        for link in links:
+            kind = match(link, rules)
+            if kind is not None:
+                return kind
+    return "other"
+
+
+def classify(exc: BaseException, rules: Sequence[Rule] = ()) -> Failure:
+    kind = kind_of(exc, (rules, COMMON))
+    assert kind in ERROR_KINDS, f"error table names an unknown kind {kind!r}"
+    message = str(exc) or repr(exc)
+    return Failure(kind=kind, type=qualname(exc), message=message[:500])

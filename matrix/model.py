@@ -1,0 +1,271 @@
+"""The cell model: what one scenario run with one client records.
+
+A *cell* has two sides (see ``shared/DESIGN.md``):
+
+    sent  what the client put on the wire, as the fixture server captured it
+          (``Capture``, one per request on the exchange, in order);
+    got   what the library surfaced to its caller: the response it returned
+          (``Got``) or the exception it raised (``Failure``), or both where the
+          library raises *with* a response (urllib's ``HTTPError``).
+
+The module holds plain data only: no I/O, no pytest. Everything that is written
+to ``reports/matrix.json`` passes through ``to_json`` here, so the schema lives
+in one place.
+
+    Verdict   pass | fail | warn | info | unsupported | timeout | error
+    Level     MUST | SHOULD | INFO
+    ErrorKind one word of the shared vocabulary (ERROR_KINDS)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SCHEMA_VERSION = 1
+
+Level = Literal["MUST", "SHOULD", "INFO"]
+Verdict = Literal["pass", "fail", "warn", "info", "unsupported", "timeout", "error"]
+
+VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "warn", "info", "unsupported", "timeout", "error")
+LEVELS: tuple[Level, ...] = ("MUST", "SHOULD", "INFO")
+
+#: The shared error vocabulary: what a raised exception *means*, whatever its class.
+ERROR_KINDS: tuple[str, ...] = (
+    "connect-refused",
+    "connect-timeout",
+    "read-timeout",
+    "tls-untrusted",
+    "tls-hostname",
+    "tls-expired",
+    "tls-other",
+    "too-many-redirects",
+    "http-status",
+    "incomplete-body",
+    "invalid-chunk",
+    "invalid-status-line",
+    "invalid-header",
+    "invalid-framing",
+    "decode-error",
+    "body-too-large",
+    "header-too-large",
+    "connection-reset",
+    "protocol-error",
+    "ws-handshake",
+    "ws-closed",
+    "ws-too-big",
+    "invalid-request",
+    "other",
+)
+
+Headers = tuple[tuple[str, str], ...]
+
+#: How much of a body a report keeps as text.
+EXCERPT = 200
+
+
+def excerpt(body: bytes, limit: int = EXCERPT) -> str:
+    """The first ``limit`` bytes of a body as readable text (bytes kept visible)."""
+    return body[:limit].decode("utf-8", "backslashreplace")
+
+
+def wire_text(text: str) -> str:
+    """A latin-1 wire string for a report: non-ASCII bytes shown as ``\\xNN``."""
+    return text.encode("latin-1", "replace").decode("ascii", "backslashreplace")
+
+
+@dataclass(frozen=True)
+class Call:
+    """What the caller asks the library for, in library-neutral words.
+
+    ``url`` is filled by the runner; a scenario declares the rest. ``params`` is
+    handed to the library's own query-parameter API; ``stream`` hands the body over
+    as a generator of pieces instead of bytes; ``follow_redirects`` and ``timeout``
+    are ``None`` for "the library's default" and are recorded in the cell otherwise.
+    """
+
+    method: str = "GET"
+    path: str = "/"
+    url: str = ""
+    headers: Headers = ()
+    body: bytes | None = None
+    stream: bool = False
+    params: Any = None
+    follow_redirects: bool | None = None
+    timeout: float | None = None
+    #: TLS trust: ``default`` (the library's own store), ``ca`` (trust the run's
+    #: trustme CA the way the library documents), ``off`` (verification disabled).
+    trust: str = "default"
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One request exactly as the fixture server received it.
+
+    ``target`` and header fields are latin-1 decoded, so ``.encode("latin-1")``
+    gives back the bytes on the wire. ``framing`` is how the body was delimited:
+    ``content-length``, ``chunked``, ``none``, or ``invalid`` for a request the
+    server could not parse (``raw`` then holds what arrived).
+    """
+
+    method: str
+    target: str
+    version: str
+    headers: Headers
+    body: bytes
+    framing: str
+    raw: bytes
+    connection: int = 0
+    trailers: Headers = ()
+    problem: str = ""
+    #: The authority (host:port) of the server that received the request.
+    server: str = ""
+
+    def header(self, name: str) -> str | None:
+        """The first value of field ``name`` (case-insensitive), or None."""
+        values = self.header_all(name)
+        return values[0] if values else None
+
+    def header_all(self, name: str) -> list[str]:
+        lname = name.lower()
+        return [v for k, v in self.headers if k.lower() == lname]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": wire_text(self.method),
+            "target": wire_text(self.target),
+            "version": self.version,
+            "headers": [[wire_text(k), wire_text(v)] for k, v in self.headers],
+            "framing": self.framing,
+            "body_len": len(self.body),
+            "body_sha256": hashlib.sha256(self.body).hexdigest(),
+            "body_excerpt": excerpt(self.body),
+            "trailers": [[wire_text(k), wire_text(v)] for k, v in self.trailers],
+            "connection": self.connection,
+            "server": self.server,
+            "problem": self.problem,
+        }
+
+
+@dataclass(frozen=True)
+class Got:
+    """What the library returned to its caller."""
+
+    status: int | None
+    reason: str | None = None
+    headers: Headers = ()
+    body: bytes = b""
+    history: tuple[int, ...] = ()
+    url: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for k, v in self.headers:
+            if k.lower() == lname:
+                return v
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "reason": self.reason,
+            "headers": [[k, v] for k, v in self.headers],
+            "body_len": len(self.body),
+            "body_text": excerpt(self.body),
+            "history": list(self.history),
+            "url": self.url,
+            **({"extra": self.extra} if self.extra else {}),
+        }
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An exception the library raised, mapped onto the shared vocabulary."""
+
+    kind: str
+    type: str
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "type": self.type, "message": self.message}
+
+    @property
+    def short(self) -> str:
+        """``ClassName (kind)``: stable across runs, unlike the message."""
+        return f"{self.type.rsplit('.', 1)[-1]} ({self.kind})"
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Both sides of a cell, as the scenario's check sees them."""
+
+    sent: tuple[Capture, ...] = ()
+    got: Got | None = None
+    error: Failure | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    server_errors: tuple[str, ...] = ()
+    elapsed: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sent": [c.to_json() for c in self.sent],
+            "got": self.got.to_json() if self.got else None,
+            "error": self.error.to_json() if self.error else None,
+            "options": self.options,
+            **({"server_errors": list(self.server_errors)} if self.server_errors else {}),
+        }
+
+
+@dataclass(frozen=True)
+class Expected:
+    verdict: str
+    summary: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"verdict": self.verdict, "summary": self.summary}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One scenario x one client: the unit of the matrix."""
+
+    scenario: str
+    client: str
+    verdict: Verdict
+    summary: str
+    observed: dict[str, Any] | None = None
+    expected: Expected | None = None
+    outcome: str = "passed"
+    duration_ms: float = 0.0
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.scenario, self.client)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "client": self.client,
+            "verdict": self.verdict,
+            "summary": self.summary,
+            "observed": self.observed,
+            "expected": self.expected.to_json() if self.expected else None,
+            "outcome": self.outcome,
+            "duration_ms": round(self.duration_ms, 1),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Cell:
+        exp = data.get("expected")
+        return cls(
+            scenario=data["scenario"],
+            client=data["client"],
+            verdict=data["verdict"],
+            summary=data["summary"],
+            observed=data.get("observed"),
+            expected=Expected(exp["verdict"], exp["summary"]) if exp else None,
+            outcome=data.get("outcome", "passed"),
+            duration_ms=float(data.get("duration_ms", 0.0)),
+        )

@@ -1,0 +1,197 @@
+"""The matrix document and its writers: ``matrix.json`` and ``matrix.md``.
+
+``Matrix`` is the whole run: ``run`` (Python, platform, times, command line),
+``clients`` (id, library, version, mode), ``scenarios`` (id, group, title, spec,
+level) and ``cells``. It is built by the controller from the cells its workers
+reported, and read back by ``python -m matrix``. Every file is written
+atomically (temporary sibling, then rename), once, by the controller.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from matrix.expect import atomic_write
+from matrix.model import SCHEMA_VERSION, VERDICTS, Cell
+
+GLYPHS = {
+    "pass": "✓",
+    "fail": "✗",
+    "warn": "!",
+    "info": "i",
+    "unsupported": "-",
+    "timeout": "T",
+    "error": "E",
+}
+MEANING = {
+    "pass": "pass: meets the RFC",
+    "fail": "fail: a MUST broken",
+    "warn": "warn: a SHOULD broken",
+    "info": "info: recorded, not graded",
+    "unsupported": "unsupported: the API cannot express it (or not installed)",
+    "timeout": "timeout: no answer within the cell deadline",
+    "error": "error: the harness broke (our bug)",
+}
+#: Marks a cell whose pytest outcome was not "passed" (it differs from its expectation).
+DIFFERS = "*"
+
+
+class MatrixFileError(Exception):
+    """A file is not a matrix this version can read; the message says why."""
+
+
+@dataclass
+class Matrix:
+    run: dict[str, Any] = field(default_factory=dict)
+    clients: list[dict[str, Any]] = field(default_factory=list)
+    scenarios: list[dict[str, Any]] = field(default_factory=list)
+    cells: list[Cell] = field(default_factory=list)
+
+    def cell(self, scenario: str, client: str) -> Cell | None:
+        return self._index().get((scenario, client))
+
+    def _index(self) -> dict[tuple[str, str], Cell]:
+        return {c.key: c for c in self.cells}
+
+    def counts(self) -> Counter[str]:
+        return Counter(c.verdict for c in self.cells)
+
+    def groups(self) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for s in self.scenarios:
+            out.setdefault(s["group"], []).append(s)
+        return out
+
+    def columns(self, protocol: str) -> list[dict[str, Any]]:
+        """The clients that have a cell in rows of this protocol, in column order."""
+        ids = {c.client for c in self.cells}
+        rows = {s["id"] for s in self.scenarios if s.get("protocol", "http") == protocol}
+        present = {c.client for c in self.cells if c.scenario in rows}
+        return [c for c in self.clients if c["id"] in present and c["id"] in ids]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_VERSION,
+            "run": self.run,
+            "clients": self.clients,
+            "scenarios": self.scenarios,
+            "cells": [c.to_json() for c in sorted(self.cells, key=lambda c: c.key)],
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, source: str = "matrix") -> Matrix:
+        if not isinstance(data, dict) or "cells" not in data or "scenarios" not in data:
+            raise MatrixFileError(f"{source} is not a clientmatrix matrix (no 'cells' and 'scenarios')")
+        if data.get("schema") != SCHEMA_VERSION:
+            raise MatrixFileError(
+                f"{source} has schema version {data.get('schema')!r}; this clientmatrix reads "
+                f"version {SCHEMA_VERSION}"
+            )
+        try:
+            return cls(
+                run=data.get("run", {}),
+                clients=list(data["clients"]),
+                scenarios=list(data["scenarios"]),
+                cells=[Cell.from_json(c) for c in data["cells"]],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MatrixFileError(f"{source} has a malformed cell: {exc!r}") from exc
+
+    @classmethod
+    def read(cls, path: Path) -> Matrix:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise MatrixFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise MatrixFileError(f"{path} is not JSON: {exc}") from exc
+        return cls.from_json(data, str(path))
+
+
+def glyph(cell: Cell | None) -> str:
+    if cell is None:
+        return " "
+    return GLYPHS[cell.verdict] + (DIFFERS if cell.outcome == "failed" else "")
+
+
+def counts_line(matrix: Matrix) -> str:
+    counts = matrix.counts()
+    return ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
+
+
+def legend() -> list[str]:
+    lines = [f"{GLYPHS[v]}  {MEANING[v]}" for v in VERDICTS]
+    lines.append(f"{DIFFERS}  after a glyph: the cell differs from its recorded expectation (the test failed)")
+    return lines
+
+
+def md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(matrix: Matrix) -> str:
+    """The matrix as Markdown: a table per group, then each row's behaviours."""
+    out = ["# clientmatrix", ""]
+    run = matrix.run
+    if run:
+        out.append(
+            f"Run {run.get('started', '')} on Python {run.get('python', '')} ({run.get('platform', '')}): "
+            f"{len(matrix.cells)} cells ({counts_line(matrix)}) in {run.get('duration_s', '?')} s."
+        )
+        out.append("")
+    out += ["Clients:", ""]
+    for c in matrix.clients:
+        out.append(f"- `{c['id']}`: {c['library']} {c['version']} ({c['mode']})")
+    out += ["", "Legend: " + "; ".join(f"{GLYPHS[v]} {v}" for v in VERDICTS) + f"; {DIFFERS} differs from expectation", ""]
+    index = matrix._index()
+    for security in (True, False):
+        groups = _grouped(matrix, security)
+        if security and groups:
+            out += ["## Security rows", ""]
+        elif not security:
+            out += ["## All rows by group", ""] if any(_grouped(matrix, True).values()) else []
+        for group, rows in groups.items():
+            protocol = rows[0].get("protocol", "http")
+            cols = matrix.columns(protocol)
+            out += [f"### {group}", ""]
+            out.append("| scenario | level | " + " | ".join(f"`{c['id']}`" for c in cols) + " |")
+            out.append("| --- | --- | " + " | ".join("---" for _ in cols) + " |")
+            for s in rows:
+                cells = [glyph(index.get((s["id"], c["id"]))) for c in cols]
+                out.append(f"| `{s['id']}` | {s['level']} | " + " | ".join(cells) + " |")
+            out.append("")
+    out += ["## Behaviours", ""]
+    for s in matrix.scenarios:
+        out.append(f"### `{s['id']}`: {md_escape(s['title'])}")
+        out.append("")
+        out.append(f"{s['spec']}, {s['level']}{', security' if s.get('security') else ''}.")
+        out.append("")
+        for c in matrix.clients:
+            cell = index.get((s["id"], c["id"]))
+            if cell is not None:
+                out.append(f"- `{c['id']}` {glyph(cell)} {cell.verdict}: {md_escape(cell.summary)}")
+        out.append("")
+    return "\n".join(out)
+
+
+def _grouped(matrix: Matrix, security: bool) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for s in matrix.scenarios:
+        if security and not s.get("security"):
+            continue
+        out.setdefault(s["group"], []).append(s)
+    return out
+
+
+def write(matrix: Matrix, folder: Path) -> list[Path]:
+    """Write matrix.json and matrix.md into ``folder``; return the paths."""
+    json_path, md_path = folder / "matrix.json", folder / "matrix.md"
+    atomic_write(json_path, json.dumps(matrix.to_json(), indent=1, ensure_ascii=False) + "\n")
+    atomic_write(md_path, markdown(matrix) + "\n")
+    return [json_path, md_path]

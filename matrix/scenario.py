@@ -1,0 +1,97 @@
+"""Scenarios as declarative data, and how a cell is graded.
+
+A scenario reads in one screen (after cache-tests and Autobahn):
+
+    Scenario(
+        id="methods.head", title="HEAD: the client does not wait for a body",
+        spec="RFC 9110 §9.3.2", level="MUST",
+        request=Call("HEAD"),
+        response=Reply(200, headers=(("Content-Length", "10"),)),
+        check=...,            # Observation -> Result
+    )
+
+A check returns ``Result(ok, summary)``; the level turns it into a verdict:
+
+    level    ok      not ok
+    MUST     pass    fail
+    SHOULD   pass    warn
+    INFO     info    info      (recorded, not graded)
+
+The summary is the short, *stable* description of the behaviour that the
+expectations files hold: it must not contain ports, timings or tokens.
+A failing server or a check that raises is the harness's bug: verdict ``error``.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from matrix.model import Call, Level, Observation, Verdict
+from servers.script import Response, Script
+
+
+@dataclass(frozen=True)
+class Result:
+    ok: bool
+    summary: str
+
+
+def ok(summary: str) -> Result:
+    return Result(True, summary)
+
+
+def bad(summary: str) -> Result:
+    return Result(False, summary)
+
+
+Check = Callable[[Observation], Result]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title: str
+    spec: str
+    level: Level
+    check: Check
+    request: Call = field(default_factory=Call)
+    response: Response | Script | None = None
+    #: Which fixture server the request goes to: ``http``, ``https`` or ``http-80``.
+    origin: str = "http"
+    #: The protocol family whose clients are the columns of this row.
+    protocol: str = "http"
+    security: bool = False
+
+    @property
+    def group(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "group": self.group,
+            "title": self.title,
+            "spec": self.spec,
+            "level": self.level,
+            "security": self.security,
+            "protocol": self.protocol,
+        }
+
+
+LEVEL_VERDICT: dict[Level, Verdict] = {"MUST": "fail", "SHOULD": "warn", "INFO": "info"}
+
+
+def grade(scenario: Scenario, obs: Observation) -> tuple[Verdict, str]:
+    """The verdict and summary of one observation."""
+    if obs.server_errors:
+        return "error", "fixture server error: " + obs.server_errors[0].splitlines()[-1][:200]
+    try:
+        result = scenario.check(obs)
+    except Exception:
+        return "error", "check raised: " + traceback.format_exc(limit=2).splitlines()[-1][:200]
+    if scenario.level == "INFO":
+        return "info", result.summary
+    return ("pass" if result.ok else LEVEL_VERDICT[scenario.level]), result.summary

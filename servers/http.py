@@ -1,0 +1,292 @@
+"""A scripted HTTP/1.1 server on asyncio that captures every request byte-exactly.
+
+Theory: the server is the *witness* of a cell. It must record what the client put
+on the wire without normalising it (header order and case, the target's exact
+bytes, how the body was framed), and then do exactly what the cell's script says,
+malformed or not. It never trusts the client: whatever arrives (garbage, half a
+request, a reset) ends in a capture or an error note, never in a dead server.
+
+One instance runs on its own thread with its own event loop (``servers.loop``),
+bound to 127.0.0.1 port 0, plain or TLS. Keep-alive works: a connection serves
+requests until either side closes it.
+
+    RFC 9112 §2.2: "a recipient that receives whitespace between the start-line
+    and the first header field MUST either reject the message as invalid or ..."
+    -- we are lenient on purpose: this server records, it does not police. A
+    request it cannot parse is captured with framing ``invalid`` and answered 400.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+import ssl
+import struct
+import traceback
+
+from matrix.model import Capture
+from servers.loop import LoopThread
+from servers.routes import Registry, Route
+from servers.script import Close, Context, Hold, Send, Sleep
+
+#: Limits that keep a misbehaving client from exhausting the server.
+MAX_HEAD = 256 * 1024
+MAX_BODY = 64 * 1024 * 1024
+#: How long a connection may sit idle between requests before the server closes it.
+IDLE = 10.0
+
+BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+
+class BadRequest(Exception):
+    """The request cannot be parsed; the message says why."""
+
+
+def parse_head(head: bytes) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
+    text = head.decode("latin-1")
+    lines = text.split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/"):
+        raise BadRequest(f"bad request line {lines[0][:80]!r}")
+    method, target, version = parts
+    headers: list[tuple[str, str]] = []
+    for line in lines[1:]:
+        if not line:
+            continue
+        if line[0] in " \t" and headers:  # obs-fold: keep it visible, joined with a space
+            name, value = headers.pop()
+            headers.append((name, value + " " + line.strip(" \t")))
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or not name:
+            raise BadRequest(f"bad header line {line[:80]!r}")
+        headers.append((name, value.strip(" \t")))
+    return method, target, version, tuple(headers)
+
+
+def framing_of(headers: tuple[tuple[str, str], ...]) -> tuple[str, int]:
+    """RFC 9112 §6.3: Transfer-Encoding wins over Content-Length."""
+    te = [v for k, v in headers if k.lower() == "transfer-encoding"]
+    cl = [v for k, v in headers if k.lower() == "content-length"]
+    if te:
+        if te[-1].split(",")[-1].strip().lower() != "chunked":
+            raise BadRequest(f"transfer-encoding without final chunked: {te!r}")
+        return "chunked", 0
+    if cl:
+        values = {v.strip() for v in ",".join(cl).split(",")}
+        if len(values) != 1 or not next(iter(values)).isdigit():
+            raise BadRequest(f"invalid content-length {cl!r}")
+        length = int(next(iter(values)))
+        if length > MAX_BODY:
+            raise BadRequest(f"content-length {length} over the server's limit")
+        return "content-length", length
+    return "none", 0
+
+
+async def read_chunked(reader: asyncio.StreamReader, raw: bytearray) -> tuple[bytes, tuple[tuple[str, str], ...]]:
+    body = bytearray()
+    while True:
+        line = await reader.readuntil(b"\r\n")
+        raw += line
+        size_text = line[:-2].split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise BadRequest(f"bad chunk size {size_text[:20]!r}") from None
+        if len(body) + size > MAX_BODY:
+            raise BadRequest("chunked body over the server's limit")
+        if size == 0:
+            break
+        data = await reader.readexactly(size + 2)
+        raw += data
+        if data[-2:] != b"\r\n":
+            raise BadRequest("chunk data not followed by CRLF")
+        body += data[:-2]
+    trailers: list[tuple[str, str]] = []
+    while True:
+        line = await reader.readuntil(b"\r\n")
+        raw += line
+        if line == b"\r\n":
+            break
+        name, _, value = line.decode("latin-1").partition(":")
+        trailers.append((name, value.strip()))
+    return bytes(body), tuple(trailers)
+
+
+class HTTPServer:
+    """One scripted server: ``start()`` binds and returns; ``stop()`` ends it."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        loop: LoopThread,
+        *,
+        tls: ssl.SSLContext | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.registry = registry
+        self.loop = loop
+        self.tls = tls
+        self.host = host
+        self.port = port
+        self._server: asyncio.Server | None = None
+        self._conns = itertools.count(1)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    @property
+    def authority(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def origin(self) -> str:
+        return f"{self.scheme}://{self.authority}"
+
+    def start(self) -> HTTPServer:
+        async def bind() -> asyncio.Server:
+            return await asyncio.start_server(
+                self._serve, self.host, self.port, ssl=self.tls, limit=MAX_HEAD, reuse_address=True
+            )
+
+        self._server = self.loop.run(bind())
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            server = self._server
+            self._server = None
+
+            async def close() -> None:
+                server.close()
+
+            self.loop.run(close())
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = next(self._conns)
+        route: Route | None = None
+        try:
+            while True:
+                route = await self._exchange(conn, reader, writer)
+                if route is None:
+                    break
+        except Exception:  # a bug of ours: tell the cell, keep serving others
+            note = f"server error: {traceback.format_exc(limit=3)}"
+            if route is not None:
+                route.record(error=note)
+            else:
+                self.registry.orphans.append(note)
+        finally:
+            writer.close()
+
+    async def _exchange(
+        self, conn: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> Route | None:
+        """Serve one request on a connection; None when the connection is done."""
+        raw = bytearray()
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE)
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
+                ConnectionError, ssl.SSLError) as exc:
+            partial = getattr(exc, "partial", b"") or b""
+            if partial.strip():
+                self._invalid(conn, bytes(partial), f"incomplete request head: {type(exc).__name__}")
+            return None
+        raw += head
+        route = self.registry.find(head)
+        if route is not None:
+            route.begin(asyncio.get_running_loop(), writer.transport)
+        try:
+            return await self._handle(conn, head, raw, reader, writer, route)
+        finally:
+            if route is not None:
+                route.end()
+
+    async def _handle(
+        self,
+        conn: int,
+        head: bytes,
+        raw: bytearray,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        route: Route | None,
+    ) -> Route | None:
+        try:
+            method, target, version, headers = parse_head(head[:-4])
+            framing, length = framing_of(headers)
+            if framing != "none" and any(
+                k.lower() == "expect" and v.lower() == "100-continue" for k, v in headers
+            ):
+                writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            trailers: tuple[tuple[str, str], ...] = ()
+            if framing == "chunked":
+                body, trailers = await read_chunked(reader, raw)
+            else:
+                body = await reader.readexactly(length) if length else b""
+                raw += body
+        except (BadRequest, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
+            partial = getattr(exc, "partial", b"") or b""
+            self._invalid(conn, bytes(raw) + partial, str(exc) or type(exc).__name__, route)
+            writer.write(BAD_REQUEST)
+            return None
+        capture = Capture(method, target, version, headers, body, framing, bytes(raw), conn, trailers,
+                          server=self.authority)
+        if route is None:
+            writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nno route\n")
+            await writer.drain()
+            return route if self._keep_alive(capture) else None
+        route.record(capture)
+        response = route.script.respond(capture, self.registry.subpath(target, route))
+        ctx = Context(origin=self.origin, base=self.origin + route.prefix)
+        for action in response.actions(capture, ctx):
+            if isinstance(action, Send):
+                writer.write(action.data)
+                await writer.drain()
+            elif isinstance(action, Sleep):
+                await asyncio.sleep(action.seconds)
+            elif isinstance(action, Hold):
+                try:
+                    await asyncio.wait_for(reader.read(), min(action.seconds, 10.0))
+                except asyncio.TimeoutError:
+                    pass
+                return None
+            elif isinstance(action, Close):
+                if action.reset:
+                    sock = writer.get_extra_info("socket")
+                    if sock is not None:
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    writer.transport.abort()
+                return None
+        return route if self._keep_alive(capture) else None
+
+    @staticmethod
+    def _keep_alive(capture: Capture) -> bool:
+        tokens = {t.strip().lower() for v in capture.header_all("connection") for t in v.split(",")}
+        if capture.version == "HTTP/1.0":
+            return "keep-alive" in tokens
+        return "close" not in tokens
+
+    def _invalid(self, conn: int, raw: bytes, problem: str, route: Route | None = None) -> None:
+        """Record a request the server could not parse, on its cell if it names one."""
+        route = route or self.registry.find(raw)
+        first = raw.split(b"\r\n", 1)[0].decode("latin-1")
+        parts = first.split(" ")
+        capture = Capture(
+            method=parts[0] if parts else "",
+            target=parts[1] if len(parts) > 1 else "",
+            version=parts[2] if len(parts) > 2 else "",
+            headers=(),
+            body=b"",
+            framing="invalid",
+            raw=raw,
+            connection=conn,
+            problem=problem,
+            server=self.authority,
+        )
+        if route is not None:
+            route.record(capture)

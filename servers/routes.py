@@ -1,0 +1,117 @@
+"""Routes: how one long-lived server serves many cells without mixing them up.
+
+Servers start once per session (per xdist worker) and every cell talks to the
+same ones. Each cell opens a ``Route``: a fresh token, a script, and the list
+its requests are captured into. A client reaches the route through the path
+prefix ``/c/<token>``, so captures of different cells never mix, and a redirect
+to another server (another origin) still lands in the same route.
+
+The registry is shared by the server threads and the test thread; a lock guards
+it. A route also keeps the transports it served, so the runner can cut them when
+a client hangs past the cell deadline, and a count of requests still being
+read, so the runner can wait for the capture to settle before grading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+
+from matrix.model import Capture
+from servers.script import Script
+
+PREFIX = "/c/"
+TOKEN = re.compile(rb"/c/(t[0-9]+)(?=[/?# ]|$)")
+
+#: How long the runner waits for a server to finish capturing after the client is done.
+SETTLE = 0.5
+
+
+@dataclass
+class Route:
+    token: str
+    script: Script
+    captures: list[Capture] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    reading: int = 0
+    transports: list[tuple[asyncio.AbstractEventLoop, asyncio.BaseTransport]] = field(default_factory=list)
+    cond: threading.Condition = field(default_factory=threading.Condition)
+
+    @property
+    def prefix(self) -> str:
+        return PREFIX + self.token
+
+    def begin(self, loop: asyncio.AbstractEventLoop, transport: asyncio.BaseTransport) -> None:
+        with self.cond:
+            self.reading += 1
+            if (loop, transport) not in self.transports:
+                self.transports.append((loop, transport))
+
+    def abort(self) -> None:
+        """Cut every connection this route served (a client hung past its deadline)."""
+        with self.cond:
+            transports = list(self.transports)
+        for loop, transport in transports:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(transport.abort)
+
+    def record(self, capture: Capture | None = None, error: str | None = None) -> None:
+        with self.cond:
+            if capture is not None:
+                self.captures.append(capture)
+            if error is not None:
+                self.errors.append(error)
+
+    def end(self) -> None:
+        with self.cond:
+            self.reading = max(0, self.reading - 1)
+            self.cond.notify_all()
+
+    def settle(self, timeout: float = SETTLE) -> None:
+        """Wait until no request of this route is half-read (bounded)."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while self.reading and (left := deadline - time.monotonic()) > 0:
+                self.cond.wait(left)
+
+    def snapshot(self) -> tuple[tuple[Capture, ...], tuple[str, ...]]:
+        with self.cond:
+            return tuple(self.captures), tuple(self.errors)
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._routes: dict[str, Route] = {}
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        #: Server errors that could not be tied to any cell (shown in the run record).
+        self.orphans: list[str] = []
+
+    def open(self, script: Script) -> Route:
+        route = Route(token=f"t{next(self._ids)}", script=script)
+        with self._lock:
+            self._routes[route.token] = route
+        return route
+
+    def close(self, route: Route) -> None:
+        with self._lock:
+            self._routes.pop(route.token, None)
+
+    def find(self, raw: bytes) -> Route | None:
+        """The route a request (or what arrived of one) belongs to, by its prefix."""
+        match = TOKEN.search(raw[:8192])
+        if not match:
+            return None
+        with self._lock:
+            return self._routes.get(match.group(1).decode())
+
+    def subpath(self, target: str, route: Route) -> str:
+        """The path after the route prefix, without query: ``/next``, or ``/``."""
+        idx = target.find(route.prefix)
+        rest = target[idx + len(route.prefix):] if idx >= 0 else target
+        rest = rest.split("?", 1)[0].split("#", 1)[0]
+        return rest or "/"

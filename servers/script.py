@@ -1,0 +1,155 @@
+"""What a fixture server does for one request: a script of actions.
+
+A scenario scripts its response in one of two ways:
+
+    Reply  a well-formed response: status, reason, headers in the given order and
+           case, body; optional interim 1xx responses first. Content-Length is
+           added unless the headers already frame the body (or the status has none).
+    Raw    exact bytes and actions, for malformed responses: nothing is added,
+           nothing is fixed, and the connection is closed afterwards by default.
+
+Both compile to a list of ``Action``s the server performs in order:
+
+    Send(data)      write bytes (then drain)
+    Sleep(seconds)  pause
+    Close(reset)    close now; ``reset`` aborts with a TCP RST instead of a FIN
+    Hold(seconds)   keep the connection open, sending nothing, until the client
+                    closes it or ``seconds`` pass (bounded: never forever)
+
+Header values and Raw bytes may name ``{origin}`` (``http://127.0.0.1:PORT``) and
+``{base}`` (origin plus this cell's route prefix), so a Location can point back at
+the same cell on the same server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+from matrix.model import Capture
+
+#: The longest a ``Hold`` may last, whatever a scenario asks.
+MAX_HOLD = 10.0
+
+
+@dataclass(frozen=True)
+class Send:
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Sleep:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Close:
+    reset: bool = False
+
+
+@dataclass(frozen=True)
+class Hold:
+    seconds: float = MAX_HOLD
+
+
+Action = Send | Sleep | Close | Hold
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a script may refer to: where the request arrived."""
+
+    origin: str
+    base: str
+
+    def fill(self, data: bytes) -> bytes:
+        return data.replace(b"{origin}", self.origin.encode()).replace(b"{base}", self.base.encode())
+
+
+def reason_for(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def no_body_status(status: int) -> bool:
+    """RFC 9112 §6.3: 1xx, 204 and 304 responses end at the header section."""
+    return 100 <= status < 200 or status in (204, 304)
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int = 200
+    reason: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    interim: tuple[tuple[int, tuple[tuple[str, str], ...]], ...] = ()
+    close: bool = False
+
+    def head(self, ctx: Context) -> bytes:
+        reason = reason_for(self.status) if self.reason is None else self.reason
+        lines = [f"HTTP/1.1 {self.status} {reason}".encode("latin-1")]
+        names = {k.lower() for k, _ in self.headers}
+        for name, value in self.headers:
+            lines.append(ctx.fill(f"{name}: {value}".encode("latin-1")))
+        framed = "content-length" in names or "transfer-encoding" in names
+        if not framed and not no_body_status(self.status):
+            lines.append(b"Content-Length: %d" % len(self.body))
+        if self.close and "connection" not in names:
+            lines.append(b"Connection: close")
+        return b"\r\n".join(lines) + b"\r\n\r\n"
+
+    def actions(self, request: Capture, ctx: Context) -> list[Action]:
+        out: list[Action] = []
+        for status, headers in self.interim:
+            lines = [f"HTTP/1.1 {status} {reason_for(status)}"] + [f"{k}: {v}" for k, v in headers]
+            out.append(Send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")))
+        body = b"" if request.method == "HEAD" or no_body_status(self.status) else self.body
+        out.append(Send(self.head(ctx) + body))
+        if self.close:
+            out.append(Close())
+        return out
+
+
+@dataclass(frozen=True)
+class Raw:
+    steps: tuple[bytes | Action, ...]
+    close: bool = True
+
+    def actions(self, request: Capture, ctx: Context) -> list[Action]:
+        out: list[Action] = [Send(ctx.fill(s)) if isinstance(s, bytes) else s for s in self.steps]
+        if self.close:
+            out.append(Close())
+        return out
+
+
+Response = Reply | Raw
+
+
+@dataclass(frozen=True)
+class Script:
+    """Which response answers which request of a cell.
+
+    ``routes`` maps the path after the cell's prefix (``/next``) to a response;
+    ``default`` answers the rest. ``dynamic`` may compute the response from the
+    capture (for scenarios whose answer depends on what was sent).
+    """
+
+    default: Response = field(default_factory=Reply)
+    routes: Mapping[str, Response] = field(default_factory=dict)
+    dynamic: Callable[[Capture, str], Response] | None = None
+
+    def respond(self, request: Capture, subpath: str) -> Response:
+        if self.dynamic is not None:
+            return self.dynamic(request, subpath)
+        return self.routes.get(subpath, self.default)
+
+
+def script(response: Response | Script | None) -> Script:
+    if response is None:
+        return Script()
+    if isinstance(response, Script):
+        return response
+    return Script(default=response)
