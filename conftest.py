@@ -22,7 +22,6 @@ import datetime as dt
 import os
 import platform
 import shlex
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -254,7 +253,7 @@ class Recorder:
         if report.when != "call":
             return
         for name, value in report.user_properties:
-            if name != PROPERTY:
+            if name != PROPERTY or not isinstance(value, dict):
                 continue
             cell = Cell.from_json(value["cell"])
             cell = Cell(cell.scenario, cell.client, cell.verdict, cell.summary, cell.observed,

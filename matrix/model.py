@@ -97,6 +97,14 @@ class Call:
     #: TLS trust: ``default`` (the library's own store), ``ca`` (trust the run's
     #: trustme CA the way the library documents), ``off`` (verification disabled).
     trust: str = "default"
+    #: Follow-up calls made with the same client (session, cookie store, pool), in order;
+    #: the cell's ``got`` is the last response, earlier ones are in ``got.extra["earlier"]``.
+    then: tuple[Call, ...] = ()
+    #: The fixture server this call goes to, when not the scenario's own (``http``, ``https``, ...).
+    origin: str | None = None
+
+    def sequence(self) -> tuple[Call, ...]:
+        return (self, *self.then)
 
 
 @dataclass(frozen=True)

@@ -63,5 +63,6 @@ def render(matrix: Matrix, width: int = 100, paint: Paint = plain) -> list[str]:
             lines.append("")
     lines.append(f"{len(matrix.cells)} cells: {counts_line(matrix)}")
     lines.append("clients: " + ", ".join(f"{c['short']}={c['id']} {c['version']}" for c in matrix.clients))
-    lines.append("legend:  " + "   ".join(paint(f"{GLYPHS[v]} {v}", v) for v in MEANING) + "   * differs from expectation   § security row")
+    marks = "   ".join(paint(f"{GLYPHS[v]} {v}", v) for v in MEANING)
+    lines.append(f"legend:  {marks}   * differs from expectation   § security row")
     return lines

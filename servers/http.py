@@ -200,7 +200,7 @@ class HTTPServer:
         raw += head
         route = self.registry.find(head)
         if route is not None:
-            route.begin(asyncio.get_running_loop(), writer.transport)
+            route.begin(asyncio.get_running_loop(), writer.transport)  # type: ignore[arg-type]
         try:
             return await self._handle(conn, head, raw, reader, writer, route)
         finally:

@@ -8,6 +8,7 @@ loop is never the server's. ``run`` hands a coroutine over and waits, bounded.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -28,8 +29,8 @@ class LoopThread:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
 
-    def submit(self, coro: Coroutine[Any, Any, T]) -> "asyncio.Future[T]":
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)  # type: ignore[return-value]
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = CONTROL_TIMEOUT) -> T:
         return self.submit(coro).result(timeout)

@@ -38,14 +38,14 @@ class Route:
     captures: list[Capture] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     reading: int = 0
-    transports: list[tuple[asyncio.AbstractEventLoop, asyncio.BaseTransport]] = field(default_factory=list)
+    transports: list[tuple[asyncio.AbstractEventLoop, asyncio.WriteTransport]] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
 
     @property
     def prefix(self) -> str:
         return PREFIX + self.token
 
-    def begin(self, loop: asyncio.AbstractEventLoop, transport: asyncio.BaseTransport) -> None:
+    def begin(self, loop: asyncio.AbstractEventLoop, transport: asyncio.WriteTransport) -> None:
         with self.cond:
             self.reading += 1
             if (loop, transport) not in self.transports:
