@@ -64,6 +64,10 @@ class Scenario:
     #: The protocol family whose clients are the columns of this row.
     protocol: str = "http"
     security: bool = False
+    #: Environment variables set for this cell only (the run clears the user's proxy and
+    #: CA variables). Values may name ``{origin:NAME}`` (a fixture server's origin) and
+    #: ``{ca_file}`` (the run's trustme CA); see fixtures.cell.environment.
+    env: tuple[tuple[str, str], ...] = ()
 
     @property
     def group(self) -> str:
