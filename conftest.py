@@ -19,6 +19,7 @@ a run happens on cannot change a cell.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import platform
 import shlex
@@ -84,6 +85,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          f"'timeout' (default {CELL_TIMEOUT:g})")
     group.addoption("--matrix-dir", default=None, metavar="DIR",
                     help="where matrix.json and matrix.md are written (default: <rootdir>/reports)")
+    group.addoption("--expectations-dir", default=None, metavar="DIR",
+                    help="where the expectations files are (default: <rootdir>/expectations)")
     group.addoption("--update-expectations", action="store_true", default=False,
                     help="rewrite expectations/<client>.json from this run's cells instead of "
                          "failing on differences (review the diff like code)")
@@ -103,7 +106,8 @@ def pytest_configure(config: pytest.Config) -> None:
     cleared = clear_environment()
     if controller:
         check_writable(report_dir)
-    expectations_dir = config.rootpath / "expectations"
+    option_exp = config.getoption("--expectations-dir")
+    expectations_dir = Path(option_exp).resolve() if option_exp else config.rootpath / "expectations"
     try:
         expectations = expect.load_all(expectations_dir, clients)
     except expect.ExpectationsError as exc:
@@ -217,11 +221,13 @@ class CellRunner:
         expected = state.expectations.get(self.client, {}).get(self.scenario.id)
         cell = Cell(cell.scenario, cell.client, cell.verdict, cell.summary, cell.observed,
                     expected, cell.outcome, cell.duration_ms)
-        self.request.node.user_properties.append((PROPERTY, {
+        # Through JSON: the property travels from xdist workers, which send plain types only
+        # (a library's str subclass, such as aiohttp's istr header names, would not pass).
+        self.request.node.user_properties.append((PROPERTY, json.loads(json.dumps({
             "cell": cell.to_json(),
             "scenario": self.scenario.meta(),
             "client": registry.load(self.client).meta(),
-        }))
+        }))))
         if result.skip:
             pytest.skip(result.skip)
         if cell.verdict == "error":

@@ -24,6 +24,7 @@ import socket
 import ssl
 import struct
 import traceback
+from collections.abc import Callable
 
 from matrix.model import Capture
 from servers.loop import LoopThread
@@ -199,13 +200,15 @@ class HTTPServer:
             return None
         raw += head
         route = self.registry.find(head)
-        if route is not None:
-            route.begin(asyncio.get_running_loop(), writer.transport)  # type: ignore[arg-type]
+        if route is None:
+            return await self._handle(conn, head, raw, reader, writer, None)
+        if route.aborted:
+            return None
+        captured = route.begin(asyncio.get_running_loop(), writer.transport)  # type: ignore[arg-type]
         try:
-            return await self._handle(conn, head, raw, reader, writer, route)
+            return await self._handle(conn, head, raw, reader, writer, route, captured)
         finally:
-            if route is not None:
-                route.end()
+            captured()
 
     async def _handle(
         self,
@@ -215,6 +218,7 @@ class HTTPServer:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         route: Route | None,
+        captured: Callable[[], None] = lambda: None,
     ) -> Route | None:
         try:
             method, target, version, headers = parse_head(head[:-4])
@@ -232,6 +236,7 @@ class HTTPServer:
         except (BadRequest, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
             partial = getattr(exc, "partial", b"") or b""
             self._invalid(conn, bytes(raw) + partial, str(exc) or type(exc).__name__, route)
+            captured()
             writer.write(BAD_REQUEST)
             return None
         capture = Capture(method, target, version, headers, body, framing, bytes(raw), conn, trailers,
@@ -241,6 +246,7 @@ class HTTPServer:
             await writer.drain()
             return route if self._keep_alive(capture) else None
         route.record(capture)
+        captured()
         response = route.script.respond(capture, self.registry.subpath(target, route))
         ctx = Context(origin=self.origin, base=self.origin + route.prefix)
         for action in response.actions(capture, ctx):

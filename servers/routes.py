@@ -19,6 +19,7 @@ import itertools
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from matrix.model import Capture
@@ -37,7 +38,10 @@ class Route:
     script: Script
     captures: list[Capture] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: Requests of this route whose head arrived but whose capture is not recorded yet.
     reading: int = 0
+    #: Set when the runner gave up on the cell: further connections are cut at once.
+    aborted: bool = False
     transports: list[tuple[asyncio.AbstractEventLoop, asyncio.WriteTransport]] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
 
@@ -45,15 +49,26 @@ class Route:
     def prefix(self) -> str:
         return PREFIX + self.token
 
-    def begin(self, loop: asyncio.AbstractEventLoop, transport: asyncio.WriteTransport) -> None:
+    def begin(self, loop: asyncio.AbstractEventLoop, transport: asyncio.WriteTransport) -> Callable[[], None]:
+        """A request of this route is being read; call the returned function once it is captured."""
         with self.cond:
             self.reading += 1
             if (loop, transport) not in self.transports:
                 self.transports.append((loop, transport))
+        done = False
+
+        def end() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                self._end()
+
+        return end
 
     def abort(self) -> None:
         """Cut every connection this route served (a client hung past its deadline)."""
         with self.cond:
+            self.aborted = True
             transports = list(self.transports)
         for loop, transport in transports:
             if not loop.is_closed():
@@ -66,7 +81,7 @@ class Route:
             if error is not None:
                 self.errors.append(error)
 
-    def end(self) -> None:
+    def _end(self) -> None:
         with self.cond:
             self.reading = max(0, self.reading - 1)
             self.cond.notify_all()

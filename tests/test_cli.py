@@ -1,0 +1,110 @@
+"""Self-tests of the command line, run as a user runs it: ``pytest`` in a subprocess.
+
+Bad input gets a clear error and loses nothing; xdist and a serial run write the
+same matrix; a changed behaviour fails with a diff and ``--update-expectations``
+records it without touching the cells that did not run.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBSET = ["suites/test_status.py", "-k", "status.200 or status.404 or status.103"]
+#: A bound on each subprocess run, so a broken harness cannot hang the self-tests.
+RUN_TIMEOUT = 120
+
+
+def pytest_run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=RUN_TIMEOUT,
+    )
+
+
+def cells(path: Path) -> dict[tuple[str, str], tuple[str, str]]:
+    data = json.loads((path / "matrix.json").read_text())
+    return {(c["scenario"], c["client"]): (c["verdict"], c["summary"]) for c in data["cells"]}
+
+
+def test_unknown_client_is_a_usage_error_that_lists_the_known_ones(tmp_path: Path) -> None:
+    r = pytest_run(*SUBSET, "--clients", "requests,reqeusts", "--matrix-dir", str(tmp_path))
+    assert r.returncode == 4, r.stdout + r.stderr
+    assert "unknown client 'reqeusts'" in r.stderr and "httpx-async" in r.stderr
+
+
+def test_broken_expectations_file_is_named_with_the_fix(tmp_path: Path) -> None:
+    broken = tmp_path / "exp"
+    broken.mkdir()
+    (broken / "requests.json").write_text('{"cells": {"status.200": ')
+    r = pytest_run(*SUBSET, "--expectations-dir", str(broken), "--matrix-dir", str(tmp_path / "out"))
+    assert r.returncode == 4
+    assert "requests.json is not a valid expectations file" in r.stderr
+    assert "--update-expectations" in r.stderr
+
+
+def test_unwritable_report_folder_fails_before_measuring(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    r = pytest_run(*SUBSET, "--matrix-dir", str(blocker / "reports"))
+    assert r.returncode == 4
+    assert "cannot write the matrix reports" in r.stderr and "--matrix-dir" in r.stderr
+
+
+def test_bad_cell_timeout_is_a_usage_error() -> None:
+    r = pytest_run(*SUBSET, "--cell-timeout", "0")
+    assert r.returncode == 4 and "--cell-timeout" in r.stderr
+
+
+def test_xdist_and_serial_runs_give_the_same_matrix(tmp_path: Path) -> None:
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    r1 = pytest_run(*SUBSET, "--matrix-dir", str(serial))
+    r2 = pytest_run(*SUBSET, "-n", "2", "--matrix-dir", str(parallel))
+    assert r1.returncode == 0, r1.stdout[-2000:]
+    assert r2.returncode == 0, r2.stdout[-2000:]
+    assert cells(serial) == cells(parallel)
+    assert len(cells(serial)) == 3 * 8
+    data = json.loads((parallel / "matrix.json").read_text())
+    assert set(data) == {"schema", "run", "clients", "scenarios", "cells"}
+    assert (parallel / "matrix.md").read_text().startswith("# clientmatrix")
+    assert "status.103-early-hints" in r2.stdout  # the terminal table, printed by the controller
+
+
+def test_a_changed_behaviour_fails_with_a_diff_and_update_records_it(tmp_path: Path) -> None:
+    exp = tmp_path / "exp"
+    shutil.copytree(ROOT / "expectations", exp)
+    doc = json.loads((exp / "requests.json").read_text())
+    doc["cells"]["status.404"]["summary"] = "an old behaviour"
+    untouched = doc["cells"]["methods.get"]
+    (exp / "requests.json").write_text(json.dumps(doc))
+
+    r = pytest_run(*SUBSET, "--clients", "requests", "--expectations-dir", str(exp), "--matrix-dir", str(tmp_path))
+    assert r.returncode == 1
+    assert "- expected: pass: an old behaviour" in r.stdout and "+ observed: pass: got 404" in r.stdout
+    data = json.loads((tmp_path / "matrix.json").read_text())
+    failed = [c for c in data["cells"] if c["outcome"] == "failed"]
+    assert [(c["scenario"], c["client"]) for c in failed] == [("status.404", "requests")]
+    assert len(data["cells"]) == 3, "every measured cell is kept in the report"
+
+    r = pytest_run(*SUBSET, "--clients", "requests", "--expectations-dir", str(exp), "--matrix-dir", str(tmp_path),
+                   "--update-expectations")
+    assert r.returncode == 0, r.stdout[-2000:]
+    doc = json.loads((exp / "requests.json").read_text())
+    assert doc["cells"]["status.404"]["summary"].startswith("got 404")
+    assert doc["cells"]["methods.get"] == untouched, "cells that did not run keep their record"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["show", "no-such-file.json"], "cannot read"),
+    (["show", "pyproject.toml"], "is not JSON"),
+])
+def test_matrix_cli_bad_input_exits_2(args: list[str], message: str) -> None:
+    r = subprocess.run([sys.executable, "-m", "matrix", *args], cwd=ROOT, capture_output=True, text=True,
+                       timeout=RUN_TIMEOUT)
+    assert r.returncode == 2 and message in r.stderr

@@ -1,0 +1,153 @@
+"""Self-tests of the harness: error mapping through real calls, the cell deadline,
+a missing library, the per-cell environment, and grading.
+
+Every exception here comes from a real call through a real adapter to a real
+local socket: the mapping is tested against what the libraries really raise.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from fixtures import clients
+from fixtures.adapter import Adapter
+from fixtures.cell import environment, run_cell
+from matrix.errors import classify
+from matrix.model import ERROR_KINDS, Call, Observation
+from matrix.scenario import Scenario, grade, ok
+from servers import Servers
+from servers.script import Hold, Raw, Reply, Send
+
+HTTP_CLIENTS = [c for c in clients.CLIENTS if clients.load(c).family == "http"]
+
+
+@pytest.fixture(scope="module")
+def srv() -> Iterator[Servers]:
+    s = Servers().start()
+    yield s
+    s.stop()
+
+
+def adapter_for(client: str, srv: Servers) -> Adapter:
+    cls = clients.load(client)
+    if cls.missing():
+        pytest.skip(f"{client}: {cls.missing()}")
+    return cls(srv.certs.ca_file if srv.certs else None)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("client", HTTP_CLIENTS)
+def test_connection_refused_maps_to_connect_refused(client: str, srv: Servers) -> None:
+    adapter = adapter_for(client, srv)
+    out = adapter.run(Call("GET", url=f"http://127.0.0.1:{closed_port()}/"), deadline=3.0)
+    assert out.exc is not None, "a refused connection must raise"
+    failure = classify(out.exc, adapter.errors)
+    assert failure.kind == "connect-refused", failure
+    assert failure.type and failure.message
+
+
+@pytest.mark.parametrize("client", HTTP_CLIENTS)
+def test_a_hung_client_is_recorded_as_timeout_within_the_deadline(client: str, srv: Servers) -> None:
+    hang = Scenario("selftest.hang", "server sends half a body, then holds", "-", "MUST", lambda o: ok("done"),
+                    Call("GET"), Raw((Send(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab"), Hold(5.0))))
+    start = time.monotonic()
+    run = run_cell(hang, client, adapter_for(client, srv), srv, deadline=0.3)
+    assert run.cell.verdict == "timeout"
+    assert run.cell.summary == "no answer within the cell deadline"
+    assert time.monotonic() - start < 0.3 + 1.5  # deadline + grace + settle
+
+
+def test_a_missing_library_is_unsupported_not_a_crash(srv: Servers) -> None:
+    base = clients.load("requests")
+
+    class Absent(base):  # type: ignore[valid-type,misc]
+        modules = ("clientmatrix_no_such_library",)
+
+    reason = Absent.missing()
+    assert reason is not None and reason.startswith("not installed")
+    scenario = Scenario("selftest.any", "t", "-", "MUST", lambda o: ok("x"))
+    run = run_cell(scenario, "requests", reason, srv)
+    assert (run.cell.verdict, run.skip) == ("unsupported", reason)
+
+
+def test_unknown_exceptions_are_kind_other_and_keep_their_class() -> None:
+    class Strange(Exception):
+        pass
+
+    failure = classify(Strange("odd"))
+    assert failure.kind == "other" and failure.type.endswith("Strange") and failure.message == "odd"
+
+
+def test_error_tables_name_only_known_kinds() -> None:
+    for client in clients.CLIENTS:
+        for rule in clients.load(client).errors:
+            assert rule[1] in ERROR_KINDS, (client, rule)
+
+
+def test_the_chain_is_searched_innermost_first() -> None:
+    try:
+        try:
+            raise ConnectionRefusedError(111, "refused")
+        except OSError as inner:
+            raise RuntimeError("wrapper") from inner
+    except RuntimeError as exc:
+        assert classify(exc).kind == "connect-refused"
+
+
+def test_environment_is_set_for_the_cell_and_restored(srv: Servers) -> None:
+    os.environ.pop("CLIENTMATRIX_SELFTEST", None)
+    with environment((("CLIENTMATRIX_SELFTEST", "{origin:http}|{ca_file}"),), srv):
+        value = os.environ["CLIENTMATRIX_SELFTEST"]
+        assert value.startswith(srv.server("http").origin) and value.endswith("ca.pem")
+    assert "CLIENTMATRIX_SELFTEST" not in os.environ
+
+
+GRADES = [
+    # level, check ok?, verdict
+    ("MUST", True, "pass"),
+    ("MUST", False, "fail"),
+    ("SHOULD", True, "pass"),
+    ("SHOULD", False, "warn"),
+    ("INFO", True, "info"),
+    ("INFO", False, "info"),
+]
+
+
+@pytest.mark.parametrize("level,good,verdict", GRADES)
+def test_level_turns_a_result_into_a_verdict(level: str, good: bool, verdict: str) -> None:
+    from matrix.scenario import Result
+
+    s = Scenario("selftest.grade", "t", "-", level, lambda o: Result(good, "s"))  # type: ignore[arg-type]
+    assert grade(s, Observation()) == (verdict, "s")
+
+
+def test_a_check_that_raises_or_a_server_error_is_the_harness_error() -> None:
+    def broken(obs: Observation) -> None:
+        raise KeyError("oops")
+
+    s = Scenario("selftest.broken", "t", "-", "MUST", broken)  # type: ignore[arg-type]
+    assert grade(s, Observation())[0] == "error"
+    s2 = Scenario("selftest.server", "t", "-", "MUST", lambda o: ok("fine"))
+    assert grade(s2, Observation(server_errors=("server error: boom",)))[0] == "error"
+
+
+def test_a_real_cell_records_both_sides(srv: Servers) -> None:
+    scenario = Scenario("selftest.both", "t", "-", "MUST", lambda o: ok("fine"),
+                        Call("POST", path="/x", body=b"abc"), Reply(201, body=b"made"))
+    run = run_cell(scenario, "requests", adapter_for("requests", srv), srv)
+    observed = run.cell.observed or {}
+    (sent,) = observed["sent"]
+    assert (sent["method"], sent["framing"], sent["body_len"]) == ("POST", "content-length", 3)
+    assert observed["got"]["status"] == 201 and observed["got"]["body_text"] == "made"
+    assert run.cell.verdict == "pass"
