@@ -186,6 +186,13 @@ class Pool:
     def __init__(self, ca_file: str | None) -> None:
         self.ca_file = ca_file
         self._made: dict[str, Adapter | str] = {}
+        self._meta: dict[str, dict[str, Any]] = {}
+
+    def meta(self, client: str) -> dict[str, Any]:
+        """The client's id, library, version and mode (looked up once: metadata is slow)."""
+        if client not in self._meta:
+            self._meta[client] = registry.load(client).meta()
+        return self._meta[client]
 
     def get(self, client: str) -> Adapter | str:
         if client not in self._made:
@@ -226,7 +233,7 @@ class CellRunner:
         self.request.node.user_properties.append((PROPERTY, json.loads(json.dumps({
             "cell": cell.to_json(),
             "scenario": self.scenario.meta(),
-            "client": registry.load(self.client).meta(),
+            "client": self.adapters.meta(self.client),
         }))))
         if result.skip:
             pytest.skip(result.skip)
