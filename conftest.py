@@ -25,6 +25,7 @@ import platform
 import shlex
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,6 +178,8 @@ def servers() -> Iterator[Servers]:
     except ServerUnavailable as exc:
         pytest.exit(str(exc), returncode=3)
     yield running
+    for note in running.registry.orphans:  # server errors no cell could be blamed for
+        warnings.warn(f"clientmatrix fixture server: {note}", stacklevel=1)
     running.stop()
 
 
@@ -325,6 +328,12 @@ class Recorder:
 
         for line in render(self.matrix(), width=width, paint=paint):
             tr.write_line(line)
+        unmapped = [c for c in self.state.cells.values()
+                    if c.observed and (c.observed.get("error") or {}).get("kind") == "other"]
+        if unmapped:
+            tr.write_line(f"unmapped exceptions (kind 'other': the adapters' error tables can grow): {len(unmapped)}")
+            for c in sorted(unmapped, key=lambda c: c.key)[:10]:
+                tr.write_line(f"  {c.scenario} [{c.client}]: {(c.observed or {})['error']['type']}")
         for problem in self.state.problems:
             tr.write_line(f"clientmatrix: {problem}", red=True, bold=True)
         for path in self.state.written:

@@ -170,18 +170,13 @@ class HTTPServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = next(self._conns)
-        route: Route | None = None
         try:
-            while True:
-                route = await self._exchange(conn, reader, writer)
-                if route is None:
-                    break
-        except Exception:  # a bug of ours: tell the cell, keep serving others
-            note = f"server error: {traceback.format_exc(limit=3)}"
-            if route is not None:
-                route.record(error=note)
-            else:
-                self.registry.orphans.append(note)
+            while await self._exchange(conn, reader, writer) is not None:
+                pass
+        except (ConnectionError, ssl.SSLError):
+            pass  # the client went away: nothing to record beyond what was captured
+        except Exception:  # a bug of ours outside any cell: kept for the run, server goes on
+            self.registry.orphans.append(f"server error: {traceback.format_exc(limit=3)}")
         finally:
             writer.close()
 
@@ -207,6 +202,11 @@ class HTTPServer:
         captured = route.begin(asyncio.get_running_loop(), writer.transport)  # type: ignore[arg-type]
         try:
             return await self._handle(conn, head, raw, reader, writer, route, captured)
+        except (ConnectionError, asyncio.CancelledError):
+            raise
+        except Exception:  # a bug of ours (or of a scenario's script): the cell says error
+            route.record(error=f"server error: {traceback.format_exc(limit=3)}")
+            return None
         finally:
             captured()
 

@@ -49,11 +49,11 @@ def no_redirect(obs: Observation) -> Result:
     return Result(status_seen(obs) == 301 and len(obs.sent) == 1 and location is not None, summary)
 
 
-def status_row(code: int, title: str, spec: str, body: bytes = OK, **reply: object) -> Scenario:
-    """One plain ``status.<code>`` row: the server answers ``code``; the caller must see it."""
+def status_row(code: int, title: str, spec: str, body: bytes = OK, suffix: str = "", **reply: object) -> Scenario:
+    """One plain ``status.<code>[-suffix]`` row: the server answers ``code``; the caller must see it."""
     expect = None if code in (204, 304, 205) else body
     sent = b"" if code in (204, 304) else body
-    return Scenario(f"status.{code}", title, spec, "MUST", surfaces(code, expect), Call("GET"),
+    return Scenario(f"status.{code}{suffix}", title, spec, "MUST", surfaces(code, expect), Call("GET"),
                     Reply(code, body=sent, **reply))  # type: ignore[arg-type]
 
 
@@ -70,7 +70,7 @@ SCENARIOS = [
     status_row(205, "205 Reset Content: no content", "RFC 9110 §15.3.6", body=b""),
     status_row(206, "206 Partial Content with Content-Range", "RFC 9110 §15.3.7", body=b"01234",
                headers=(("Content-Range", "bytes 0-4/10"),)),
-    status_row(299, "299, an unknown 2xx: treated as 200, status kept", "RFC 9110 §15"),
+    status_row(299, "299, an unknown 2xx: treated as 200, status kept", "RFC 9110 §15", suffix="-unknown"),
     Scenario("status.301-not-followed", "301 with following turned off: the caller sees the 301",
              "RFC 9110 §15.4.2", "MUST", no_redirect, Call("GET", follow_redirects=False),
              Reply(301, headers=(("Location", "{base}/moved"),), body=b"moved")),
@@ -84,7 +84,7 @@ SCENARIOS = [
     # Retry-After: 0, so a client that retries on its own shows it in the request count, not in time.
     status_row(503, "503 Service Unavailable with Retry-After (does the client retry by itself?)",
                "RFC 9110 §15.6.4", headers=(("Retry-After", "0"),)),
-    status_row(599, "599, an unknown 5xx: treated as 500, status kept", "RFC 9110 §15"),
+    status_row(599, "599, an unknown 5xx: treated as 500, status kept", "RFC 9110 §15", suffix="-unknown"),
     Scenario("status.empty-reason", "An empty reason phrase ('HTTP/1.1 200 ')", "RFC 9112 §4", "MUST",
              reason_kept, Call("GET"), Raw((b"HTTP/1.1 200 \r\nContent-Length: 2\r\n\r\nok",))),
     Scenario("status.custom-reason", "A custom reason phrase: parsed, and which reason the caller sees",

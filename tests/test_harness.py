@@ -151,3 +151,16 @@ def test_a_real_cell_records_both_sides(srv: Servers) -> None:
     assert (sent["method"], sent["framing"], sent["body_len"]) == ("POST", "content-length", 3)
     assert observed["got"]["status"] == 201 and observed["got"]["body_text"] == "made"
     assert run.cell.verdict == "pass"
+
+
+def test_a_fixture_server_error_reaches_the_cell_as_error(srv: Servers) -> None:
+    from servers.script import Script
+
+    def explode(capture: object, subpath: str) -> Reply:
+        raise RuntimeError("a bug in a script")
+
+    scenario = Scenario("selftest.server-bug", "t", "-", "MUST", lambda o: ok("fine"), Call("GET"),
+                        Script(dynamic=explode))
+    run = run_cell(scenario, "requests", adapter_for("requests", srv), srv, deadline=2.0)
+    assert run.cell.verdict == "error"
+    assert "a bug in a script" in run.cell.summary
