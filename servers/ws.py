@@ -66,8 +66,9 @@ class EchoServer(HTTPServer):
 
         async def bind() -> Any:
             return await serve(
-                self._handle, self.host, self.port, ssl=self.tls, process_request=self._route,
-                select_subprotocol=self._subprotocol, max_size=MAX_MESSAGE, ping_interval=None,
+                self._echo, self.host, self.port, ssl=self.tls, process_request=self._route,
+                select_subprotocol=self._subprotocol,  # type: ignore[arg-type]
+                max_size=MAX_MESSAGE, ping_interval=None,
                 create_connection=make,  # type: ignore[arg-type]
             )
 
@@ -89,7 +90,7 @@ class EchoServer(HTTPServer):
         wanted = script.subprotocol if isinstance(script, WsScript) else None
         return wanted if wanted in offered else None
 
-    async def _handle(self, conn: Any) -> None:
+    async def _echo(self, conn: Any) -> None:
         from websockets.exceptions import ConnectionClosed
 
         route: Route = conn.route
