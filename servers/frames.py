@@ -34,6 +34,7 @@ import socket
 import ssl
 import struct
 import traceback
+from collections.abc import Generator
 from dataclasses import dataclass, replace
 
 from matrix.model import Capture, Frame
@@ -125,23 +126,38 @@ class FrameError(Exception):
     """A frame the server cannot read (too big, or the stream ended inside it)."""
 
 
-async def read_frame(reader: asyncio.StreamReader, max_size: int = MAX_FRAME) -> Frame:
-    """Read and parse one frame; the mask is removed, and recorded as a flag."""
-    b0, b1 = await reader.readexactly(2)
+def parse_frame(max_size: int = MAX_FRAME) -> Generator[int, bytes, Frame]:
+    """Parse one frame, sans I/O: yields how many bytes it needs next, is sent them.
+
+    The mask is removed, and recorded as a flag. ``read_frame`` drives it on an
+    asyncio stream (the server); the ``socket-ws`` client drives it on a socket.
+    """
+    b0, b1 = yield 2
     n = b1 & 0x7F
     if n == 126:
-        n = struct.unpack("!H", await reader.readexactly(2))[0]
+        n = struct.unpack("!H", (yield 2))[0]
     elif n == 127:
-        n = struct.unpack("!Q", await reader.readexactly(8))[0]
+        n = struct.unpack("!Q", (yield 8))[0]
     if n > max_size:
-        raise FrameError(f"frame of {n} bytes over the server's limit")
-    mask = await reader.readexactly(4) if b1 & 0x80 else None
-    payload = await reader.readexactly(n)
+        raise FrameError(f"frame of {n} bytes over the limit of {max_size}")
+    mask = (yield 4) if b1 & 0x80 else None
+    payload = (yield n) if n else b""
     if mask is not None:
         payload = apply_mask(payload, mask)
     opcode = b0 & 0xF
     code, reason = parse_close(payload) if opcode == CLOSE else (None, "")
     return Frame(opcode, bool(b0 & 0x80), (b0 >> 4) & 0x7, mask is not None, payload, code, reason)
+
+
+async def read_frame(reader: asyncio.StreamReader, max_size: int = MAX_FRAME) -> Frame:
+    """Read and parse one frame from an asyncio stream."""
+    parser = parse_frame(max_size)
+    need = next(parser)
+    while True:
+        try:
+            need = parser.send(await reader.readexactly(need))
+        except StopIteration as done:
+            return done.value
 
 
 @dataclass(frozen=True)
