@@ -33,7 +33,6 @@ import itertools
 import socket
 import ssl
 import struct
-import traceback
 from collections.abc import Generator
 from dataclasses import dataclass, replace
 
@@ -287,11 +286,7 @@ class FrameServer(HTTPServer):
                 ConnectionError, ssl.SSLError):
             pass
         except Exception:  # a bug of ours: tell the cell, keep serving others
-            note = f"server error: {traceback.format_exc(limit=3)}"
-            if route is not None:
-                route.record(error=note)
-            else:
-                self.registry.orphans.append(note)
+            self._server_error(route)
         finally:
             writer.close()
 
