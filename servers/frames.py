@@ -33,12 +33,13 @@ import itertools
 import socket
 import ssl
 import struct
-from collections.abc import Generator
+import traceback
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
 
 from matrix.model import Capture, Frame
 from servers.http import BadRequest, HTTPServer, parse_head
-from servers.routes import Route
+from servers.routes import Registry, Route
 from servers.script import Close, Script, Sleep, reason_for
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -259,6 +260,25 @@ def drop(writer: asyncio.StreamWriter, reset: bool) -> None:
         writer.close()
 
 
+def begin(route: Route, writer: asyncio.StreamWriter) -> Callable[[], None]:
+    """``Route.begin`` for a whole WebSocket connection; the function that ends it.
+
+    (Main's newer ``Route.begin`` returns that function itself; this one's ``end``
+    is a method: either way the caller gets one function to call when done.)
+    """
+    ended = route.begin(asyncio.get_running_loop(), writer.transport)  # type: ignore[arg-type,func-returns-value]
+    return ended if callable(ended) else getattr(route, "end")  # noqa: B009
+
+
+def server_error(registry: Registry, route: Route | None) -> None:
+    """Record the exception being handled: on its cell, or as an orphan of the run."""
+    note = f"server error: {traceback.format_exc(limit=3)}"
+    if route is not None:
+        route.record(error=note)
+    else:
+        registry.orphans.append(note)
+
+
 class FrameServer(HTTPServer):
     """The raw frame server, plain (``ws://``) or TLS (``wss://``)."""
 
@@ -277,16 +297,16 @@ class FrameServer(HTTPServer):
             if route is None or not isinstance(route.script, WsScript):
                 writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nno route\n")
                 return
-            route.begin(asyncio.get_running_loop(), writer.transport)  # type: ignore[arg-type]
+            ended = begin(route, writer)
             try:
                 await self._session(conn, head, route, route.script, reader, writer)
             finally:
-                route.end()
+                ended()
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
                 ConnectionError, ssl.SSLError):
             pass
         except Exception:  # a bug of ours: tell the cell, keep serving others
-            self._server_error(route)
+            server_error(self.registry, route)
         finally:
             writer.close()
 

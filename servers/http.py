@@ -176,17 +176,13 @@ class HTTPServer:
                 if route is None:
                     break
         except Exception:  # a bug of ours: tell the cell, keep serving others
-            self._server_error(route)
+            note = f"server error: {traceback.format_exc(limit=3)}"
+            if route is not None:
+                route.record(error=note)
+            else:
+                self.registry.orphans.append(note)
         finally:
             writer.close()
-
-    def _server_error(self, route: Route | None) -> None:
-        """Record the exception being handled: on its cell, or as an orphan."""
-        note = f"server error: {traceback.format_exc(limit=3)}"
-        if route is not None:
-            route.record(error=note)
-        else:
-            self.registry.orphans.append(note)
 
     async def _exchange(
         self, conn: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter

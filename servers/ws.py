@@ -22,13 +22,12 @@ subprotocol the cell's ``WsScript`` names, chosen only when the client offered i
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import Sequence
 from typing import Any
 
 from matrix.model import Capture, Frame
-from servers.frames import CLOSE, WsScript, parse_close
+from servers.frames import CLOSE, WsScript, begin, parse_close
 from servers.http import HTTPServer
 from servers.routes import Route
 
@@ -81,7 +80,7 @@ class EchoServer(HTTPServer):
         conn.route = self.registry.find(request.path.encode("latin-1", "replace"))
         if conn.route is None or not isinstance(conn.route.script, WsScript):
             return conn.respond(404, "no route\n")
-        conn.route.begin(asyncio.get_running_loop(), conn.transport)
+        conn.ended = begin(conn.route, conn)
         return None
 
     @staticmethod
@@ -105,7 +104,7 @@ class EchoServer(HTTPServer):
             capture = Capture("GET", request.path, "HTTP/1.1", headers, b"", "none", request.serialize(),
                               next(self._ids), server=self.authority, frames=tuple(conn.frames))
             route.record(capture)
-            route.end()
+            conn.ended()
 
 
 def recorded(event: Any) -> Frame:
