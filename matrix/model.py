@@ -102,9 +102,67 @@ class Call:
     then: tuple[Call, ...] = ()
     #: The fixture server this call goes to, when not the scenario's own (``http``, ``https``, ...).
     origin: str | None = None
+    #: A WebSocket exchange (rows of protocol ``ws``): what the client does after the handshake.
+    ws: WsCall | None = None
 
     def sequence(self) -> tuple[Call, ...]:
         return (self, *self.then)
+
+
+@dataclass(frozen=True)
+class WsCall:
+    """What a WebSocket client does, in library-neutral words (RFC 6455).
+
+    The exchange is always: open (the handshake, offering ``subprotocols``), send
+    each message of ``send`` (``str``: a text message, ``bytes``: binary), read up
+    to ``receive`` messages (fewer when the connection closes first), then close
+    from the client's side with the library's normal close (1000 unless it says
+    otherwise). ``compression`` and ``max_size`` are ``None`` for "the library's
+    default"; ``compression=True`` asks for permessage-deflate (RFC 7692) the way the
+    library documents it, and a library without it raises ``Unsupported``.
+    """
+
+    send: tuple[str | bytes, ...] = ()
+    receive: int = 0
+    subprotocols: tuple[str, ...] = ()
+    compression: bool | None = None
+    max_size: int | None = None
+
+
+#: WebSocket opcodes by name (RFC 6455 §5.2); others are shown as ``op<hex>``.
+OPCODES = {0: "cont", 1: "text", 2: "binary", 8: "close", 9: "ping", 10: "pong"}
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One WebSocket frame as the fixture server received it from the client.
+
+    ``close_code`` and ``close_reason`` are parsed from a Close frame's payload
+    (``None`` when it has none). The payload itself is kept for checks (a Pong's
+    application data) but only its length, hash and a short excerpt go to reports.
+    """
+
+    opcode: int
+    fin: bool = True
+    rsv: int = 0
+    masked: bool = True
+    payload: bytes = b""
+    close_code: int | None = None
+    close_reason: str = ""
+
+    @property
+    def name(self) -> str:
+        return OPCODES.get(self.opcode, f"op{self.opcode:x}")
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"opcode": self.name, "fin": self.fin, "rsv": self.rsv, "masked": self.masked,
+                               "len": len(self.payload),
+                               "sha256": hashlib.sha256(self.payload).hexdigest()}
+        if self.opcode == 8:
+            out.update(close_code=self.close_code, close_reason=self.close_reason)
+        elif self.opcode >= 8:
+            out["excerpt"] = excerpt(self.payload, 40)
+        return out
 
 
 @dataclass(frozen=True)
@@ -129,6 +187,8 @@ class Capture:
     problem: str = ""
     #: The authority (host:port) of the server that received the request.
     server: str = ""
+    #: WebSocket: the frames the client sent after the handshake, in order.
+    frames: tuple[Frame, ...] = ()
 
     def header(self, name: str) -> str | None:
         """The first value of field ``name`` (case-insensitive), or None."""
@@ -153,6 +213,7 @@ class Capture:
             "connection": self.connection,
             "server": self.server,
             "problem": self.problem,
+            **({"frames": [f.to_json() for f in self.frames]} if self.frames else {}),
         }
 
 

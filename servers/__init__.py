@@ -6,10 +6,13 @@
       http.py     HTTPServer: scripted HTTP/1.1, plain or TLS, byte-exact capture
       loop.py     LoopThread: each server on its own thread and event loop
       certs.py    trustme CA and loopback leaf, made at run time
+      ws.py       EchoServer: WebSocket echo on the websockets library (ws://, wss://)
+      frames.py   FrameServer: raw WebSocket frames, wrong on purpose (ws-raw, wss-raw)
 
 ``Servers`` starts the set a test session needs, once (per xdist worker): plain
 HTTP and HTTPS on 127.0.0.1 port 0, and, when a scenario asks for the scheme's
-default port, a plain server on port 80 of a spare loopback address.
+default port, a plain server on port 80 of a spare loopback address. The
+WebSocket servers start on first use, each kind on its own thread and loop.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from servers.script import Script
 __all__ = ["Servers", "ServerUnavailable", "Route", "Script"]
 
 #: Which named server a scenario may ask for.
-ORIGINS = ("http", "https", "http-80")
+ORIGINS = ("http", "https", "http-80", "ws", "wss", "ws-raw", "wss-raw")
+#: WebSocket servers, started on first use: name -> (kind, TLS).
+WS_ORIGINS = {"ws": ("echo", False), "wss": ("echo", True), "ws-raw": ("raw", False), "wss-raw": ("raw", True)}
 #: How many loopback addresses to try for a port-80 server before giving up.
 PORT80_TRIES = 20
 
@@ -42,6 +47,8 @@ class Servers:
     loop: LoopThread | None = None
     started: dict[str, HTTPServer] = field(default_factory=dict)
     port80_problem: str | None = None
+    #: The WebSocket servers' own loops, one per kind (echo, raw).
+    ws_loops: dict[str, LoopThread] = field(default_factory=dict)
 
     def start(self) -> Servers:
         self.loop = LoopThread("clientmatrix-servers")
@@ -63,7 +70,20 @@ class Servers:
         """The named server; ``http-80`` is started on first use (it may be refused)."""
         if name == "http-80" and name not in self.started:
             self.started[name] = self._start_port80()
+        if name in WS_ORIGINS and name not in self.started:
+            self.started[name] = self._start_ws(name)
         return self.started[name]
+
+    def _start_ws(self, name: str) -> HTTPServer:
+        from servers.frames import FrameServer
+        from servers.ws import EchoServer
+
+        kind, tls = WS_ORIGINS[name]
+        if kind not in self.ws_loops:
+            self.ws_loops[kind] = LoopThread(f"clientmatrix-ws-{kind}")
+        assert self.certs is not None
+        cls = EchoServer if kind == "echo" else FrameServer
+        return cls(self.registry, self.ws_loops[kind], tls=self.certs.server_context() if tls else None).start()
 
     def _start_port80(self) -> HTTPServer:
         assert self.loop is not None
@@ -89,6 +109,8 @@ class Servers:
         for server in self.started.values():
             server.stop()
         self.started.clear()
-        if self.loop is not None:
-            self.loop.stop()
-            self.loop = None
+        for loop in [self.loop, *self.ws_loops.values()]:
+            if loop is not None:
+                loop.stop()
+        self.loop = None
+        self.ws_loops.clear()

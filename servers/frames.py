@@ -1,0 +1,355 @@
+"""The raw WebSocket frame server: any bytes on purpose, every client frame recorded.
+
+Theory: to grade a client against RFC 6455 the server must be able to break the
+protocol on purpose (a masked frame, RSV bits, a 126-byte ping, an unknown
+opcode, a wrong ``Sec-WebSocket-Accept``), which no well-behaved server library
+will do. So this one is ours: it does the opening handshake itself (right, or
+wrong as the cell's ``WsScript`` says), then performs the script's steps, and
+records every frame the client sends, byte-exactly parsed (opcode, FIN, RSV,
+MASK, payload), into the cell's capture.
+
+    frame(opcode, payload, fin=, rsv=, mask=)   any frame, as bytes (RFC 6455 §5.2)
+    text() binary() cont() ping() pong() close()  the usual ones, one call each
+    read_frame(reader)                           parse one frame from a stream
+
+A script is declarative (``WsScript``): the handshake (status, accept, subprotocol)
+and ``steps``: ``bytes`` are written as they are, ``Sleep`` pauses, ``Close`` ends
+the TCP connection (a FIN, or a reset) without a Close frame, ``Await(opcode)``
+waits (bounded) for the client to send such a frame. After the steps the server
+keeps reading until the client's Close frame (answered with a Close frame echoing
+its code, unless the server already sent one) or the end of the connection,
+never longer than ``LINGER``.
+
+The echo server of ``servers/ws.py`` reads the same ``WsScript`` (only
+``subprotocol`` matters there): a cell's route carries it either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import itertools
+import socket
+import ssl
+import struct
+import traceback
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, replace
+
+from matrix.model import Capture, Frame
+from servers.http import BadRequest, HTTPServer, parse_head
+from servers.routes import Registry, Route
+from servers.script import Close, Script, Sleep, reason_for
+
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#: The largest client frame the server reads (clients here send small ones).
+MAX_FRAME = 16 * 1024 * 1024
+#: How long the server keeps reading client frames after its steps (the client closes sooner).
+LINGER = 5.0
+#: The longest an ``Await`` step waits for the client.
+MAX_AWAIT = 1.0
+
+CONT, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+
+
+def accept_for(key: str) -> str:
+    """RFC 6455 §4.2.2: base64(SHA-1(key + GUID)), the key taken as sent (trimmed)."""
+    return base64.b64encode(hashlib.sha1(key.strip().encode("latin-1") + GUID).digest()).decode()
+
+
+def frame(opcode: int, payload: bytes = b"", *, fin: bool = True, rsv: int = 0, mask: bytes | None = None) -> bytes:
+    """One frame's bytes (RFC 6455 §5.2): any opcode, RSV bits, length form and mask."""
+    head = bytes([(0x80 if fin else 0) | (rsv & 0x7) << 4 | (opcode & 0xF)])
+    masked = 0x80 if mask is not None else 0
+    n = len(payload)
+    if n < 126:
+        head += bytes([masked | n])
+    elif n < 1 << 16:
+        head += bytes([masked | 126]) + struct.pack("!H", n)
+    else:
+        head += bytes([masked | 127]) + struct.pack("!Q", n)
+    if mask is None:
+        return head + payload
+    return head + mask + apply_mask(payload, mask)
+
+
+def apply_mask(data: bytes, mask: bytes) -> bytes:
+    """XOR with the 4-byte masking key (RFC 6455 §5.3), fast for megabytes."""
+    if not data:
+        return b""
+    n = len(data)
+    key = int.from_bytes((mask * (n // 4 + 1))[:n], "big")
+    return (int.from_bytes(data, "big") ^ key).to_bytes(n, "big")
+
+
+def utf8(data: str | bytes) -> bytes:
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
+def text(data: str | bytes, **kw: object) -> bytes:
+    return frame(TEXT, utf8(data), **kw)  # type: ignore[arg-type]
+
+
+def binary(data: bytes, **kw: object) -> bytes:
+    return frame(BINARY, data, **kw)  # type: ignore[arg-type]
+
+
+def cont(data: str | bytes, **kw: object) -> bytes:
+    return frame(CONT, utf8(data), **kw)  # type: ignore[arg-type]
+
+
+def ping(data: bytes = b"", **kw: object) -> bytes:
+    return frame(PING, data, **kw)  # type: ignore[arg-type]
+
+
+def pong(data: bytes = b"", **kw: object) -> bytes:
+    return frame(PONG, data, **kw)  # type: ignore[arg-type]
+
+
+def close(code: int | None = None, reason: str = "") -> bytes:
+    """A Close frame: no payload when ``code`` is None (RFC 6455 §5.5.1)."""
+    return frame(CLOSE, b"" if code is None else close_payload(code, reason))
+
+
+def close_payload(code: int, reason: str = "") -> bytes:
+    return struct.pack("!H", code) + reason.encode("utf-8")
+
+
+def parse_close(payload: bytes) -> tuple[int | None, str]:
+    if len(payload) < 2:
+        return None, ""
+    return struct.unpack("!H", payload[:2])[0], payload[2:].decode("utf-8", "backslashreplace")
+
+
+class FrameError(Exception):
+    """A frame the server cannot read (too big, or the stream ended inside it)."""
+
+
+def parse_frame(max_size: int = MAX_FRAME) -> Generator[int, bytes, Frame]:
+    """Parse one frame, sans I/O: yields how many bytes it needs next, is sent them.
+
+    The mask is removed, and recorded as a flag. ``read_frame`` drives it on an
+    asyncio stream (the server); the ``socket-ws`` client drives it on a socket.
+    """
+    b0, b1 = yield 2
+    n = b1 & 0x7F
+    if n == 126:
+        n = struct.unpack("!H", (yield 2))[0]
+    elif n == 127:
+        n = struct.unpack("!Q", (yield 8))[0]
+    if n > max_size:
+        raise FrameError(f"frame of {n} bytes over the limit of {max_size}")
+    mask = (yield 4) if b1 & 0x80 else None
+    payload = (yield n) if n else b""
+    if mask is not None:
+        payload = apply_mask(payload, mask)
+    opcode = b0 & 0xF
+    code, reason = parse_close(payload) if opcode == CLOSE else (None, "")
+    return Frame(opcode, bool(b0 & 0x80), (b0 >> 4) & 0x7, mask is not None, payload, code, reason)
+
+
+async def read_frame(reader: asyncio.StreamReader, max_size: int = MAX_FRAME) -> Frame:
+    """Read and parse one frame from an asyncio stream."""
+    parser = parse_frame(max_size)
+    need = next(parser)
+    while True:
+        try:
+            need = parser.send(await reader.readexactly(need))
+        except StopIteration as done:
+            return done.value
+
+
+@dataclass(frozen=True)
+class Await:
+    """Wait until the client has sent a frame with ``opcode`` (bounded by ``seconds``)."""
+
+    opcode: int
+    seconds: float = MAX_AWAIT
+
+
+Step = bytes | Sleep | Close | Await
+
+
+@dataclass(frozen=True)
+class WsScript(Script):
+    """What a WebSocket fixture server does for one cell.
+
+    ``status`` other than 101 refuses the upgrade with that plain HTTP answer;
+    ``accept="bad"`` sends a wrong ``Sec-WebSocket-Accept``; ``subprotocol`` is the
+    one the server selects (raw server: sent whatever was offered; echo server:
+    chosen only when the client offered it). ``steps`` run after the handshake.
+    """
+
+    status: int = 101
+    accept: str = "good"
+    subprotocol: str | None = None
+    steps: tuple[Step, ...] = ()
+
+
+def upgrade_response(script: WsScript, key: str) -> bytes:
+    if script.status != 101:
+        body = b"not a websocket endpoint\n"
+        return (f"HTTP/1.1 {script.status} {reason_for(script.status)}\r\nContent-Type: text/plain\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
+    accept = accept_for(key) if script.accept == "good" else accept_for(key + "x")
+    lines = ["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade",
+             f"Sec-WebSocket-Accept: {accept}"]
+    if script.subprotocol is not None:
+        lines.append(f"Sec-WebSocket-Protocol: {script.subprotocol}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+class Peer:
+    """The client side of one connection, as read by the server: its frames, in order."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.frames: list[Frame] = []
+        self.close_sent = False
+        self.changed = asyncio.Event()
+        self.done = False
+
+    async def read_all(self) -> None:
+        """Read frames until the client's Close (answered) or the end of the stream."""
+        try:
+            while True:
+                f = await read_frame(self.reader)
+                self.frames.append(f)
+                self.changed.set()
+                if f.opcode == CLOSE:
+                    if not self.close_sent:
+                        self.send(close(f.close_code) if f.close_code is not None else close())
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError, FrameError, ssl.SSLError, OSError):
+            pass
+        finally:
+            self.done = True
+            self.changed.set()
+
+    def send(self, data: bytes) -> None:
+        if self.writer.is_closing():
+            return
+        if data[:1] and data[0] & 0xF == CLOSE:
+            self.close_sent = True
+        self.writer.write(data)
+
+    async def wait_for(self, opcode: int, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + min(seconds, MAX_AWAIT)
+        while not self.done and not any(f.opcode == opcode for f in self.frames):
+            left = end - loop.time()
+            if left <= 0:
+                return
+            self.changed.clear()
+            try:
+                await asyncio.wait_for(self.changed.wait(), left)
+            except asyncio.TimeoutError:
+                return
+
+
+def drop(writer: asyncio.StreamWriter, reset: bool) -> None:
+    """End the TCP connection now: a FIN, or a RST when ``reset``."""
+    if reset:
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+    else:
+        writer.close()
+
+
+def begin(route: Route, writer: asyncio.StreamWriter) -> Callable[[], None]:
+    """``Route.begin`` for a whole WebSocket connection; the function that ends it.
+
+    (Main's newer ``Route.begin`` returns that function itself; this one's ``end``
+    is a method: either way the caller gets one function to call when done.)
+    """
+    ended = route.begin(asyncio.get_running_loop(), writer.transport)  # type: ignore[arg-type,func-returns-value]
+    return ended if callable(ended) else getattr(route, "end")  # noqa: B009
+
+
+def server_error(registry: Registry, route: Route | None) -> None:
+    """Record the exception being handled: on its cell, or as an orphan of the run."""
+    note = f"server error: {traceback.format_exc(limit=3)}"
+    if route is not None:
+        route.record(error=note)
+    else:
+        registry.orphans.append(note)
+
+
+class FrameServer(HTTPServer):
+    """The raw frame server, plain (``ws://``) or TLS (``wss://``)."""
+
+    _ids = itertools.count(1)
+
+    @property
+    def scheme(self) -> str:
+        return "wss" if self.tls else "ws"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = next(self._ids)
+        route: Route | None = None
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), LINGER)
+            route = self.registry.find(head)
+            if route is None or not isinstance(route.script, WsScript):
+                writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nno route\n")
+                return
+            ended = begin(route, writer)
+            try:
+                await self._session(conn, head, route, route.script, reader, writer)
+            finally:
+                ended()
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
+                ConnectionError, ssl.SSLError):
+            pass
+        except Exception:  # a bug of ours: tell the cell, keep serving others
+            server_error(self.registry, route)
+        finally:
+            writer.close()
+
+    async def _session(self, conn: int, head: bytes, route: Route, script: WsScript,
+                       reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            method, target, version, headers = parse_head(head[:-4])
+        except BadRequest as exc:
+            route.record(Capture("", "", "", (), b"", "invalid", head, conn, problem=str(exc), server=self.authority))
+            return
+        capture = Capture(method, target, version, headers, b"", "none", head, conn, server=self.authority)
+        key = capture.header("Sec-WebSocket-Key")
+        if key is None:
+            route.record(capture)
+            writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            return
+        peer = Peer(reader, writer)
+        try:
+            writer.write(upgrade_response(script, key))
+            if script.status != 101:
+                return
+            reading = asyncio.ensure_future(peer.read_all())
+            try:
+                await self._steps(script, peer, writer)
+                await asyncio.wait_for(asyncio.shield(reading), LINGER)
+            except (asyncio.TimeoutError, ConnectionError, ssl.SSLError):
+                pass
+            finally:
+                reading.cancel()
+        finally:
+            route.record(replace(capture, frames=tuple(peer.frames)))
+
+    async def _steps(self, script: WsScript, peer: Peer, writer: asyncio.StreamWriter) -> None:
+        for step in script.steps:
+            if peer.done or writer.is_closing():
+                return
+            if isinstance(step, bytes):
+                peer.send(step)
+                await writer.drain()
+            elif isinstance(step, Sleep):
+                await asyncio.sleep(step.seconds)
+            elif isinstance(step, Await):
+                await peer.wait_for(step.opcode, step.seconds)
+            elif isinstance(step, Close):
+                drop(writer, step.reset)
+                return

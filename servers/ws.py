@@ -1,0 +1,116 @@
+"""The WebSocket echo server, built on the ``websockets`` library's asyncio server.
+
+Theory: the echo rows (sizes, UTF-8, TLS, subprotocols, permessage-deflate) need
+a *correct* peer, so that what differs between cells is the client. A well-tested
+server library is that peer; our raw frame server (``servers/frames.py``) is for
+the rows where the server must break the protocol.
+
+Each message received is sent back as it came (text stays text). A cell's route
+is found from the handshake's path (``/c/<token>``), as for HTTP. The capture is
+the handshake request (headers in order and case, as ``websockets`` parsed them)
+plus every frame the client sent, recorded from the connection's frame events
+(``create_connection=``, the documented hook): they are the frames after the
+library's extension decoding (a compressed frame is recorded decompressed, RSV1
+clear), and every one of them was masked, since the server refuses unmasked
+client frames (RFC 6455 §5.1).
+
+Options: ``compression="deflate"`` (the library's default: permessage-deflate is
+accepted when a client offers it), ``max_size`` 8 MiB (the 1 MiB echo fits),
+no keepalive pings (a cell must not see pings it did not ask for), and the
+subprotocol the cell's ``WsScript`` names, chosen only when the client offered it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+from matrix.model import Capture, Frame
+from servers.frames import CLOSE, WsScript, begin, parse_close
+from servers.http import HTTPServer
+from servers.routes import Route
+
+#: The largest message the echo server accepts.
+MAX_MESSAGE = 8 * 1024 * 1024
+
+
+class EchoServer(HTTPServer):
+    """``websockets.asyncio.server.serve`` on 127.0.0.1 port 0, plain or TLS."""
+
+    _ids = itertools.count(1)
+
+    @property
+    def scheme(self) -> str:
+        return "wss" if self.tls else "ws"
+
+    def start(self) -> EchoServer:
+        from websockets.asyncio.server import ServerConnection, serve
+
+        class Recording(ServerConnection):
+            """A server connection that keeps every frame the client sent."""
+
+            frames: list[Frame]
+            route: Route | None = None
+
+            def process_event(self, event: Any) -> None:
+                if self.request is not None:
+                    self.frames.append(recorded(event))
+                super().process_event(event)
+
+        def make(*args: Any, **kwargs: Any) -> Recording:
+            conn = Recording(*args, **kwargs)
+            conn.frames = []
+            return conn
+
+        async def bind() -> Any:
+            return await serve(
+                self._echo, self.host, self.port, ssl=self.tls, process_request=self._route,
+                select_subprotocol=self._subprotocol,  # type: ignore[arg-type]
+                max_size=MAX_MESSAGE, ping_interval=None,
+                create_connection=make,  # type: ignore[arg-type]
+            )
+
+        self._server = self.loop.run(bind())
+        assert self._server is not None
+        self.port = list(self._server.sockets)[0].getsockname()[1]
+        return self
+
+    def _route(self, conn: Any, request: Any) -> Any:
+        conn.route = self.registry.find(request.path.encode("latin-1", "replace"))
+        if conn.route is None or not isinstance(conn.route.script, WsScript):
+            return conn.respond(404, "no route\n")
+        conn.ended = begin(conn.route, conn)
+        return None
+
+    @staticmethod
+    def _subprotocol(conn: Any, offered: Sequence[str]) -> str | None:
+        script = conn.route.script if conn.route is not None else None
+        wanted = script.subprotocol if isinstance(script, WsScript) else None
+        return wanted if wanted in offered else None
+
+    async def _echo(self, conn: Any) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        route: Route = conn.route
+        try:
+            async for message in conn:
+                await conn.send(message)
+        except ConnectionClosed:
+            pass
+        finally:
+            request = conn.request
+            headers = tuple(request.headers.raw_items())
+            capture = Capture("GET", request.path, "HTTP/1.1", headers, b"", "none", request.serialize(),
+                              next(self._ids), server=self.authority, frames=tuple(conn.frames))
+            route.record(capture)
+            conn.ended()
+
+
+def recorded(event: Any) -> Frame:
+    """A ``websockets`` frame event as our ``Frame`` (masking was enforced by the server)."""
+    opcode = int(event.opcode)
+    rsv = (event.rsv1 << 2) | (event.rsv2 << 1) | int(event.rsv3)
+    payload = bytes(event.data)
+    code, reason = parse_close(payload) if opcode == CLOSE else (None, "")
+    return Frame(opcode, event.fin, rsv, True, payload, code, reason)
