@@ -16,6 +16,7 @@ which the report shows, so the table can grow.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 
 from matrix.model import ERROR_KINDS, Failure
@@ -60,7 +61,10 @@ def chain(exc: BaseException) -> list[BaseException]:
         if any(cur is s for s in seen):
             continue
         seen.append(cur)
-        inner: list[object] = [cur.__cause__, cur.__context__, getattr(cur, "reason", None)]
+        with warnings.catch_warnings():  # some libraries deprecate ``reason`` (websockets)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            reason = getattr(cur, "reason", None)
+        inner: list[object] = [cur.__cause__, cur.__context__, reason]
         inner += list(getattr(cur, "args", ()))
         inner += [getattr(cur, "os_error", None), getattr(cur, "original_error", None)]
         todo += [e for e in inner if isinstance(e, BaseException)]

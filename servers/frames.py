@@ -30,7 +30,6 @@ import asyncio
 import base64
 import hashlib
 import itertools
-import socket
 import ssl
 import struct
 import traceback
@@ -38,7 +37,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
 
 from matrix.model import Capture, Frame
-from servers.http import BadRequest, HTTPServer, parse_head
+from servers.http import BadRequest, HTTPServer, drop, parse_head
 from servers.routes import Registry, Route
 from servers.script import Close, Script, Sleep, reason_for
 
@@ -249,25 +248,9 @@ class Peer:
                 return
 
 
-def drop(writer: asyncio.StreamWriter, reset: bool) -> None:
-    """End the TCP connection now: a FIN, or a RST when ``reset``."""
-    if reset:
-        sock = writer.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        writer.transport.abort()
-    else:
-        writer.close()
-
-
 def begin(route: Route, writer: asyncio.StreamWriter) -> Callable[[], None]:
-    """``Route.begin`` for a whole WebSocket connection; the function that ends it.
-
-    (Main's newer ``Route.begin`` returns that function itself; this one's ``end``
-    is a method: either way the caller gets one function to call when done.)
-    """
-    ended = route.begin(asyncio.get_running_loop(), writer.transport)  # type: ignore[arg-type,func-returns-value]
-    return ended if callable(ended) else getattr(route, "end")  # noqa: B009
+    """``Route.begin`` for a whole WebSocket connection; the function that ends it."""
+    return route.begin(asyncio.get_running_loop(), writer.transport)  # type: ignore[arg-type]
 
 
 def server_error(registry: Registry, route: Route | None) -> None:
@@ -294,6 +277,8 @@ class FrameServer(HTTPServer):
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), LINGER)
             route = self.registry.find(head)
+            if route is not None and route.aborted:
+                return
             if route is None or not isinstance(route.script, WsScript):
                 writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nno route\n")
                 return

@@ -40,6 +40,17 @@ IDLE = 10.0
 BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
 
+def drop(writer: asyncio.StreamWriter, reset: bool) -> None:
+    """End the TCP connection now: a FIN, or a RST (SO_LINGER 0, then abort) when ``reset``."""
+    if reset:
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+    else:
+        writer.close()
+
+
 class BadRequest(Exception):
     """The request cannot be parsed; the message says why."""
 
@@ -263,10 +274,7 @@ class HTTPServer:
                 return None
             elif isinstance(action, Close):
                 if action.reset:
-                    sock = writer.get_extra_info("socket")
-                    if sock is not None:
-                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                    writer.transport.abort()
+                    drop(writer, reset=True)
                 return None
         return route if self._keep_alive(capture) else None
 
