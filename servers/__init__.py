@@ -6,10 +6,14 @@
       http.py     HTTPServer: scripted HTTP/1.1, plain or TLS, byte-exact capture
       loop.py     LoopThread: each server on its own thread and event loop
       certs.py    trustme CA and loopback leaf, made at run time
+      proxy.py    ProxyServer: a forward proxy (absolute-form and CONNECT) that captures too
+      origins.py  the extra named origins: http-other, http-localhost, proxy
 
 ``Servers`` starts the set a test session needs, once (per xdist worker): plain
 HTTP and HTTPS on 127.0.0.1 port 0, and, when a scenario asks for the scheme's
-default port, a plain server on port 80 of a spare loopback address.
+default port, a plain server on port 80 of a spare loopback address. The extra
+named origins of ``servers.origins`` (another port, ``localhost``, the proxy) start
+with them. Every started server's origin is in ``registry.origins`` for scripts.
 """
 
 from __future__ import annotations
@@ -20,13 +24,14 @@ from dataclasses import dataclass, field
 from servers.certs import Certs, make_certs
 from servers.http import HTTPServer
 from servers.loop import LoopThread
+from servers.origins import Server, start_extra
 from servers.routes import Registry, Route
 from servers.script import Script
 
 __all__ = ["Servers", "ServerUnavailable", "Route", "Script"]
 
 #: Which named server a scenario may ask for.
-ORIGINS = ("http", "https", "http-80")
+ORIGINS = ("http", "https", "http-80", "http-other", "http-localhost", "proxy")
 #: How many loopback addresses to try for a port-80 server before giving up.
 PORT80_TRIES = 20
 
@@ -40,7 +45,7 @@ class Servers:
     registry: Registry = field(default_factory=Registry)
     certs: Certs | None = None
     loop: LoopThread | None = None
-    started: dict[str, HTTPServer] = field(default_factory=dict)
+    started: dict[str, Server] = field(default_factory=dict)
     port80_problem: str | None = None
 
     def start(self) -> Servers:
@@ -51,18 +56,21 @@ class Servers:
             self.started["https"] = HTTPServer(
                 self.registry, self.loop, tls=self.certs.server_context()
             ).start()
+            self.started.update(start_extra(self.registry, self.loop))
         except OSError as exc:
             self.stop()
             raise ServerUnavailable(
                 f"cannot bind a fixture server on 127.0.0.1: {exc}. clientmatrix needs the "
                 "loopback interface; check that 127.0.0.1 is up and that ports can be bound."
             ) from exc
+        self.registry.origins.update({name: s.origin for name, s in self.started.items()})
         return self
 
-    def server(self, name: str) -> HTTPServer:
+    def server(self, name: str) -> Server:
         """The named server; ``http-80`` is started on first use (it may be refused)."""
         if name == "http-80" and name not in self.started:
             self.started[name] = self._start_port80()
+            self.registry.origins[name] = self.started[name].origin
         return self.started[name]
 
     def _start_port80(self) -> HTTPServer:

@@ -242,7 +242,8 @@ class HTTPServer:
             return route if self._keep_alive(capture) else None
         route.record(capture)
         response = route.script.respond(capture, self.registry.subpath(target, route))
-        ctx = Context(origin=self.origin, base=self.origin + route.prefix)
+        ctx = Context(origin=self.origin, base=self.origin + route.prefix,
+                      origins=self.registry.origins, prefix=route.prefix)
         for action in response.actions(capture, ctx):
             if isinstance(action, Send):
                 writer.write(action.data)
