@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from servers.certs import Certs, make_certs
 from servers.http import HTTPServer
 from servers.loop import LoopThread
-from servers.origins import Server, start_extra
+from servers.origins import start_extra
 from servers.routes import Registry, Route
 from servers.script import Script
 
@@ -45,7 +45,7 @@ class Servers:
     registry: Registry = field(default_factory=Registry)
     certs: Certs | None = None
     loop: LoopThread | None = None
-    started: dict[str, Server] = field(default_factory=dict)
+    started: dict[str, HTTPServer] = field(default_factory=dict)
     port80_problem: str | None = None
 
     def start(self) -> Servers:
@@ -66,7 +66,7 @@ class Servers:
         self.registry.origins.update({name: s.origin for name, s in self.started.items()})
         return self
 
-    def server(self, name: str) -> Server:
+    def server(self, name: str) -> HTTPServer:
         """The named server; ``http-80`` is started on first use (it may be refused)."""
         if name == "http-80" and name not in self.started:
             self.started[name] = self._start_port80()

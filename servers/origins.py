@@ -21,8 +21,6 @@ from servers.loop import LoopThread
 from servers.proxy import ProxyServer
 from servers.routes import Registry
 
-Server = HTTPServer | ProxyServer
-
 
 class AliasServer(HTTPServer):
     """Bound to 127.0.0.1 like the others, addressed by a host name (``localhost``)."""
@@ -36,7 +34,7 @@ class AliasServer(HTTPServer):
         return f"{self.alias}:{self.port}"
 
 
-def start_extra(registry: Registry, loop: LoopThread) -> dict[str, Server]:
+def start_extra(registry: Registry, loop: LoopThread) -> dict[str, HTTPServer]:
     return {
         "http-other": HTTPServer(registry, loop).start(),
         "http-localhost": AliasServer(registry, loop, alias="localhost").start(),

@@ -32,21 +32,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from matrix.model import Capture
-from servers.http import MAX_HEAD, BadRequest, framing_of, parse_head, read_chunked
-from servers.loop import LoopThread
-from servers.routes import Registry, Route
+from servers.http import IDLE, MAX_HEAD, BadRequest, HTTPServer, framing_of, parse_head, read_body
+from servers.routes import Route
 
 #: Destinations the proxy will connect to; anything else is refused (403).
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-#: Bounds: connecting upstream, one idle read, one connection's whole life, bytes relayed.
+#: Bounds: connecting upstream, one connection's whole life, bytes relayed (an idle read: http.IDLE).
 CONNECT_TIMEOUT = 3.0
-IDLE = 10.0
 LIFETIME = 30.0
 MAX_RELAY = 64 * 1024 * 1024
 PIECE = 65536
@@ -84,43 +81,8 @@ def closing(head: bytes) -> bytes:
     return b"\r\n".join([lines[0], *kept, b"Connection: close"]) + b"\r\n\r\n"
 
 
-class ProxyServer:
-    """The proxy: ``start()`` binds 127.0.0.1 on port 0 and returns; ``stop()`` ends it."""
-
-    scheme = "http"
-
-    def __init__(self, registry: Registry, loop: LoopThread, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.registry = registry
-        self.loop = loop
-        self.host = host
-        self.port = port
-        self._server: asyncio.Server | None = None
-        self._conns = itertools.count(1)
-
-    @property
-    def authority(self) -> str:
-        return f"{self.host}:{self.port}"
-
-    @property
-    def origin(self) -> str:
-        return f"http://{self.authority}"
-
-    def start(self) -> ProxyServer:
-        async def bind() -> asyncio.Server:
-            return await asyncio.start_server(self._serve, self.host, self.port, limit=MAX_HEAD, reuse_address=True)
-
-        self._server = self.loop.run(bind())
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            server, self._server = self._server, None
-
-            async def close() -> None:
-                server.close()
-
-            self.loop.run(close())
+class ProxyServer(HTTPServer):
+    """The proxy: an ``HTTPServer`` (plain, same lifecycle) that relays instead of scripting."""
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = next(self._conns)
@@ -139,12 +101,7 @@ class ProxyServer:
         try:
             method, target, version, headers = parse_head(head[:-4])
             framing, length = framing_of(headers)
-            trailers: tuple[tuple[str, str], ...] = ()
-            if framing == "chunked":
-                body, trailers = await read_chunked(reader, raw)
-            else:
-                body = await reader.readexactly(length) if length else b""
-                raw += body
+            body, trailers = await read_body(reader, framing, length, raw)
         except BadRequest:
             writer.write(status(400, "Bad Request"))
             return
@@ -161,10 +118,17 @@ class ProxyServer:
             route.record(capture)
             route.end()
 
-    async def _open(self, host: str | None, port: int | None) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def _open(self, host: str | None, port: int | None,
+                    writer: asyncio.StreamWriter) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        """A connection to a loopback destination, or None once the client has its 403 or 502."""
         if not loopback(host) or port is None:
-            raise PermissionError(f"the proxy only reaches loopback: {host}:{port}")
-        return await asyncio.wait_for(asyncio.open_connection(host, port, limit=MAX_HEAD), CONNECT_TIMEOUT)
+            writer.write(status(403, "Forbidden"))
+            return None
+        try:
+            return await asyncio.wait_for(asyncio.open_connection(host, port, limit=MAX_HEAD), CONNECT_TIMEOUT)
+        except (OSError, asyncio.TimeoutError):
+            writer.write(status(502, "Bad Gateway"))
+            return None
 
     async def _forward(self, capture: Capture, writer: asyncio.StreamWriter) -> None:
         """Absolute-form: capture, forward in origin-form, relay the answer, close."""
@@ -174,14 +138,10 @@ class ProxyServer:
         if url.scheme != "http":
             writer.write(status(400, "Bad Request"))
             return
-        try:
-            up_reader, up_writer = await self._open(url.hostname, url.port or 80)
-        except PermissionError:
-            writer.write(status(403, "Forbidden"))
+        upstream = await self._open(url.hostname, url.port or 80, writer)
+        if upstream is None:
             return
-        except (OSError, asyncio.TimeoutError):
-            writer.write(status(502, "Bad Gateway"))
-            return
+        up_reader, up_writer = upstream
         try:
             up_writer.write(upstream_head(capture.method, capture.target, capture.headers, len(capture.body))
                             + capture.body)
@@ -195,14 +155,10 @@ class ProxyServer:
     async def _tunnel(self, capture: Capture, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """CONNECT: a blind tunnel; the cell is found from the origin's side of it."""
         host, _, port = capture.target.rpartition(":")
-        try:
-            up_reader, up_writer = await self._open(host, int(port) if port.isdigit() else None)
-        except PermissionError:
-            writer.write(status(403, "Forbidden"))
+        upstream = await self._open(host, int(port) if port.isdigit() else None, writer)
+        if upstream is None:
             return
-        except (OSError, asyncio.TimeoutError):
-            writer.write(status(502, "Bad Gateway"))
-            return
+        up_reader, up_writer = upstream
         writer.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
         here = up_writer.get_extra_info("sockname")
         found: list[Route] = []
