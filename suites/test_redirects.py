@@ -248,9 +248,16 @@ def cookie_on_hop(obs: Observation) -> Result:
 
 def leak_row(id: str, title: str, header: tuple[str, str], to: str = "{base:http-other}/next",
              level: Level = "MUST", origin: str = "http", to_other: bool = True) -> Scenario:
-    """A security row: the caller sends ``header``, the server redirects (302) to ``to``."""
+    """A security row: the caller sends ``header``, the server redirects (302) to ``to``.
+
+    MUST rows also cite Fetch (HTTP-redirect fetch): "If request's current URL's origin is
+    not same origin with locationURL's origin, then for each headerName of CORS non-wildcard
+    request-header name, delete headerName from request's header list." (that name is
+    Authorization); RFC 9110 alone only asks to "consider removing" it.
+    """
     call = replace(FOLLOW, headers=(header,), trust="ca" if origin == "https" else "default")
-    return Scenario(id, title, "RFC 9110 §15.4", level, field_across(header[0], to_other=to_other), call,
+    spec = "RFC 9110 §15.4; Fetch §4.4" if level == "MUST" else "RFC 9110 §15.4"
+    return Scenario(id, title, spec, level, field_across(header[0], to_other=to_other), call,
                     moved(302, to), origin=origin, security=True)
 
 
