@@ -82,7 +82,8 @@ class Call:
     ``url`` is filled by the runner; a scenario declares the rest. ``params`` is
     handed to the library's own query-parameter API; ``stream`` hands the body over
     as a generator of pieces instead of bytes; ``follow_redirects`` and ``timeout``
-    are ``None`` for "the library's default" and are recorded in the cell otherwise.
+    are ``None`` for "the library's default" and are recorded in the cell otherwise
+    (``trust_env`` too).
     """
 
     method: str = "GET"
@@ -104,6 +105,11 @@ class Call:
     origin: str | None = None
     #: A WebSocket exchange (rows of protocol ``ws``): what the client does after the handshake.
     ws: WsCall | None = None
+    #: Ask for a client-level cookie store: the library's own (a session's jar), or its
+    #: documented opt-in (urllib's HTTPCookieProcessor, recorded); none: ``Unsupported``.
+    cookie_store: bool = False
+    #: Read proxy settings from the environment (``trust_env``); None: the library's default.
+    trust_env: bool | None = None
 
     def sequence(self) -> tuple[Call, ...]:
         return (self, *self.then)

@@ -8,11 +8,15 @@
       certs.py    trustme CA and loopback leaf, made at run time
       ws.py       EchoServer: WebSocket echo on the websockets library (ws://, wss://)
       frames.py   FrameServer: raw WebSocket frames, wrong on purpose (ws-raw, wss-raw)
+      proxy.py    ProxyServer: a forward proxy (absolute-form and CONNECT) that captures too
+      origins.py  the extra named origins: http-other, http-localhost, proxy
 
 ``Servers`` starts the set a test session needs, once (per xdist worker): plain
 HTTP and HTTPS on 127.0.0.1 port 0, and, when a scenario asks for the scheme's
-default port, a plain server on port 80 of a spare loopback address. The
-WebSocket servers start on first use, each kind on its own thread and loop.
+default port, a plain server on port 80 of a spare loopback address. The extra
+named origins of ``servers.origins`` (another port, ``localhost``, the proxy) start
+with them; the WebSocket servers start on first use, each kind on its own
+thread and loop. Every started server's origin is in ``registry.origins`` for scripts.
 """
 
 from __future__ import annotations
@@ -23,13 +27,14 @@ from dataclasses import dataclass, field
 from servers.certs import Certs, make_certs
 from servers.http import HTTPServer
 from servers.loop import LoopThread
+from servers.origins import start_extra
 from servers.routes import Registry, Route
 from servers.script import Script
 
 __all__ = ["Servers", "ServerUnavailable", "Route", "Script"]
 
 #: Which named server a scenario may ask for.
-ORIGINS = ("http", "https", "http-80", "ws", "wss", "ws-raw", "wss-raw")
+ORIGINS = ("http", "https", "http-80", "http-other", "http-localhost", "proxy", "ws", "wss", "ws-raw", "wss-raw")
 #: WebSocket servers, started on first use: name -> (kind, TLS).
 WS_ORIGINS = {"ws": ("echo", False), "wss": ("echo", True), "ws-raw": ("raw", False), "wss-raw": ("raw", True)}
 #: How many loopback addresses to try for a port-80 server before giving up.
@@ -58,20 +63,24 @@ class Servers:
             self.started["https"] = HTTPServer(
                 self.registry, self.loop, tls=self.certs.server_context()
             ).start()
+            self.started.update(start_extra(self.registry, self.loop))
         except OSError as exc:
             self.stop()
             raise ServerUnavailable(
                 f"cannot bind a fixture server on 127.0.0.1: {exc}. clientmatrix needs the "
                 "loopback interface; check that 127.0.0.1 is up and that ports can be bound."
             ) from exc
+        self.registry.origins.update({name: s.origin for name, s in self.started.items()})
         return self
 
     def server(self, name: str) -> HTTPServer:
         """The named server; ``http-80`` is started on first use (it may be refused)."""
         if name == "http-80" and name not in self.started:
             self.started[name] = self._start_port80()
+            self.registry.origins[name] = self.started[name].origin
         if name in WS_ORIGINS and name not in self.started:
             self.started[name] = self._start_ws(name)
+            self.registry.origins[name] = self.started[name].origin
         return self.started[name]
 
     def _start_ws(self, name: str) -> HTTPServer:

@@ -126,6 +126,16 @@ async def read_chunked(reader: asyncio.StreamReader, raw: bytearray) -> tuple[by
     return bytes(body), tuple(trailers)
 
 
+async def read_body(reader: asyncio.StreamReader, framing: str, length: int,
+                    raw: bytearray) -> tuple[bytes, tuple[tuple[str, str], ...]]:
+    """A request's body by its framing, and its trailers if chunked; ``raw`` grows with what was read."""
+    if framing == "chunked":
+        return await read_chunked(reader, raw)
+    body = await reader.readexactly(length) if length else b""
+    raw += body
+    return body, ()
+
+
 class HTTPServer:
     """One scripted server: ``start()`` binds and returns; ``stop()`` ends it."""
 
@@ -238,12 +248,7 @@ class HTTPServer:
                 k.lower() == "expect" and v.lower() == "100-continue" for k, v in headers
             ):
                 writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            trailers: tuple[tuple[str, str], ...] = ()
-            if framing == "chunked":
-                body, trailers = await read_chunked(reader, raw)
-            else:
-                body = await reader.readexactly(length) if length else b""
-                raw += body
+            body, trailers = await read_body(reader, framing, length, raw)
         except (BadRequest, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
             partial = getattr(exc, "partial", b"") or b""
             self._invalid(conn, bytes(raw) + partial, str(exc) or type(exc).__name__, route)
@@ -259,7 +264,8 @@ class HTTPServer:
         route.record(capture)
         captured()
         response = route.script.respond(capture, self.registry.subpath(target, route))
-        ctx = Context(origin=self.origin, base=self.origin + route.prefix)
+        ctx = Context(origin=self.origin, base=self.origin + route.prefix,
+                      origins=self.registry.origins, prefix=route.prefix)
         for action in response.actions(capture, ctx):
             if isinstance(action, Send):
                 writer.write(action.data)

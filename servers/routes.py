@@ -105,6 +105,8 @@ class Registry:
         self._ids = itertools.count(1)
         #: Server errors that could not be tied to any cell (shown in the run record).
         self.orphans: list[str] = []
+        #: Each named fixture server's origin (``http`` -> ``http://127.0.0.1:PORT``), for scripts.
+        self.origins: dict[str, str] = {}
 
     def open(self, script: Script) -> Route:
         route = Route(token=f"t{next(self._ids)}", script=script)
@@ -123,6 +125,23 @@ class Registry:
             return None
         with self._lock:
             return self._routes.get(match.group(1).decode())
+
+    def served(self, peer: tuple[str, int]) -> Route | None:
+        """The open route a connection from ``peer`` (host, port) has reached, if any.
+
+        A CONNECT tunnel is opaque to the proxy; this is how it learns which cell the
+        request inside the tunnel belonged to: by the far end of its own connection.
+        """
+        with self._lock:
+            routes = list(self._routes.values())
+        for route in routes:
+            with route.cond:
+                transports = [t for _, t in route.transports]
+            for transport in transports:
+                name = transport.get_extra_info("peername")
+                if name is not None and tuple(name[:2]) == tuple(peer[:2]):
+                    return route
+        return None
 
     def subpath(self, target: str, route: Route) -> str:
         """The path after the route prefix, without query: ``/next``, or ``/``."""

@@ -18,11 +18,15 @@ Both compile to a list of ``Action``s the server performs in order:
 
 Header values and Raw bytes may name ``{origin}`` (``http://127.0.0.1:PORT``) and
 ``{base}`` (origin plus this cell's route prefix), so a Location can point back at
-the same cell on the same server.
+the same cell on the same server; ``{prefix}`` is the route prefix alone (a cookie's
+Path). ``{origin:NAME}`` and ``{base:NAME}`` name another fixture server (``http-other``,
+``https``, ``proxy`` ...): the same cell's route on another origin, so a multi-origin
+exchange is still one capture list.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -56,15 +60,41 @@ class Hold:
 Action = Send | Sleep | Close | Hold
 
 
+#: ``{origin:NAME}`` or ``{base:NAME}``: a named fixture server's origin (plus the route prefix).
+NAMED = re.compile(rb"\{(origin|base):([A-Za-z0-9_.-]+)\}")
+
+
+def fill_named(data: bytes, origin_of: Callable[[str], str], prefix: str = "") -> bytes:
+    """Resolve ``{origin:NAME}`` and ``{base:NAME}`` (origin of NAME + ``prefix``) in ``data``."""
+
+    def one(m: re.Match[bytes]) -> bytes:
+        origin = origin_of(m.group(2).decode())
+        return (origin + prefix if m.group(1) == b"base" else origin).encode()
+
+    return NAMED.sub(one, data)
+
+
 @dataclass(frozen=True)
 class Context:
-    """What a script may refer to: where the request arrived."""
+    """What a script may refer to: where the request arrived, and the other named servers."""
 
     origin: str
     base: str
+    #: Every named fixture server's origin (``http``, ``http-other``, ``proxy`` ...).
+    origins: Mapping[str, str] = field(default_factory=dict)
+    #: The cell's route prefix (``/c/t12``).
+    prefix: str = ""
+
+    def origin_of(self, name: str) -> str:
+        if name not in self.origins:
+            raise KeyError(f"a script names {{origin:{name}}}, but no fixture server is called {name!r} "
+                           f"(known: {', '.join(sorted(self.origins))})")
+        return self.origins[name]
 
     def fill(self, data: bytes) -> bytes:
-        return data.replace(b"{origin}", self.origin.encode()).replace(b"{base}", self.base.encode())
+        data = fill_named(data, self.origin_of, self.prefix)
+        return (data.replace(b"{origin}", self.origin.encode()).replace(b"{base}", self.base.encode())
+                .replace(b"{prefix}", self.prefix.encode()))
 
 
 def reason_for(status: int) -> str:

@@ -1,0 +1,42 @@
+"""The named origins a session starts beside ``http`` and ``https``.
+
+    http-other      a second plain HTTP server: another port is another origin
+                    (RFC 6454 §4), for cross-origin redirects
+    http-localhost  a plain HTTP server addressed as ``localhost`` instead of
+                    127.0.0.1 (cookie jars that refuse IP hosts, e.g. aiohttp's)
+    proxy           the forward proxy (servers.proxy), for the environment's
+                    HTTP_PROXY / HTTPS_PROXY
+
+Every server binds 127.0.0.1 on port 0, on the session's server loop. Their
+origins are known to scripts (``{origin:NAME}``, ``{base:NAME}``) and to
+scenario environments (``Scenario.env``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from servers.http import HTTPServer
+from servers.loop import LoopThread
+from servers.proxy import ProxyServer
+from servers.routes import Registry
+
+
+class AliasServer(HTTPServer):
+    """Bound to 127.0.0.1 like the others, addressed by a host name (``localhost``)."""
+
+    def __init__(self, *args: Any, alias: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.alias = alias
+
+    @property
+    def authority(self) -> str:
+        return f"{self.alias}:{self.port}"
+
+
+def start_extra(registry: Registry, loop: LoopThread) -> dict[str, HTTPServer]:
+    return {
+        "http-other": HTTPServer(registry, loop).start(),
+        "http-localhost": AliasServer(registry, loop, alias="localhost").start(),
+        "proxy": ProxyServer(registry, loop).start(),
+    }
