@@ -102,6 +102,9 @@ class Call:
     then: tuple[Call, ...] = ()
     #: The fixture server this call goes to, when not the scenario's own (``http``, ``https``, ...).
     origin: str | None = None
+    #: A client certificate to present, as (certificate file, key file); a scenario names
+    #: ``("{client_cert}", "{client_key}")`` and the runner fills in the run's files.
+    client_cert: tuple[str, str] | None = None
 
     def sequence(self) -> tuple[Call, ...]:
         return (self, *self.then)
@@ -129,6 +132,9 @@ class Capture:
     problem: str = ""
     #: The authority (host:port) of the server that received the request.
     server: str = ""
+    #: What a TLS server saw of the connection (servers.tls): the ClientHello's SNI and
+    #: offered ALPN and versions, the negotiated version and ALPN, the client certificate.
+    tls: dict[str, Any] | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of field ``name`` (case-insensitive), or None."""
@@ -153,6 +159,7 @@ class Capture:
             "connection": self.connection,
             "server": self.server,
             "problem": self.problem,
+            **({"tls": self.tls} if self.tls is not None else {}),
         }
 
 

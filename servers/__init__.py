@@ -6,10 +6,12 @@
       http.py     HTTPServer: scripted HTTP/1.1, plain or TLS, byte-exact capture
       loop.py     LoopThread: each server on its own thread and event loop
       certs.py    trustme CA and loopback leaf, made at run time
+      tls.py      TLS server kinds (expired, wrong host, TLS 1.3 only ...), ClientHello capture
 
 ``Servers`` starts the set a test session needs, once (per xdist worker): plain
 HTTP and HTTPS on 127.0.0.1 port 0, and, when a scenario asks for the scheme's
-default port, a plain server on port 80 of a spare loopback address.
+default port, a plain server on port 80 of a spare loopback address. The TLS
+server kinds of ``servers.tls`` (``https-expired`` ...) start on first use too.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from servers.http import HTTPServer
 from servers.loop import LoopThread
 from servers.routes import Registry, Route
 from servers.script import Script
+from servers.tls import KINDS as TLS_KINDS
+from servers.tls import CannotServe, Kit
 
 __all__ = ["Servers", "ServerUnavailable", "Route", "Script"]
 
 #: Which named server a scenario may ask for.
-ORIGINS = ("http", "https", "http-80")
+ORIGINS = ("http", "https", "http-80", *TLS_KINDS)
 #: How many loopback addresses to try for a port-80 server before giving up.
 PORT80_TRIES = 20
 
@@ -42,6 +46,7 @@ class Servers:
     loop: LoopThread | None = None
     started: dict[str, HTTPServer] = field(default_factory=dict)
     port80_problem: str | None = None
+    tls: Kit | None = None
 
     def start(self) -> Servers:
         self.loop = LoopThread("clientmatrix-servers")
@@ -63,7 +68,20 @@ class Servers:
         """The named server; ``http-80`` is started on first use (it may be refused)."""
         if name == "http-80" and name not in self.started:
             self.started[name] = self._start_port80()
+        if name in TLS_KINDS and name not in self.started:
+            assert self.loop is not None
+            try:
+                self.started[name] = self.tls_kit().start(name, self.registry, self.loop)
+            except CannotServe as exc:
+                raise ServerUnavailable(str(exc)) from exc
         return self.started[name]
+
+    def tls_kit(self) -> Kit:
+        """The certificates and TLS server kinds beyond the session CA and leaf (made once)."""
+        assert self.certs is not None
+        if self.tls is None:
+            self.tls = Kit(self.certs)
+        return self.tls
 
     def _start_port80(self) -> HTTPServer:
         assert self.loop is not None

@@ -24,6 +24,7 @@ import socket
 import ssl
 import struct
 import traceback
+from typing import Any
 
 from matrix.model import Capture
 from servers.loop import LoopThread
@@ -235,7 +236,7 @@ class HTTPServer:
             writer.write(BAD_REQUEST)
             return None
         capture = Capture(method, target, version, headers, body, framing, bytes(raw), conn, trailers,
-                          server=self.authority)
+                          server=self.authority, tls=self.tls_seen(writer))
         if route is None:
             writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nno route\n")
             await writer.drain()
@@ -263,6 +264,10 @@ class HTTPServer:
                     writer.transport.abort()
                 return None
         return route if self._keep_alive(capture) else None
+
+    def tls_seen(self, writer: asyncio.StreamWriter) -> dict[str, Any] | None:
+        """What the server saw of the connection's TLS, for the capture (servers.tls fills it)."""
+        return None
 
     @staticmethod
     def _keep_alive(capture: Capture) -> bool:
