@@ -38,6 +38,7 @@ import datetime as dt
 import socket
 import ssl
 import struct
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -413,10 +414,17 @@ def versions(low: ssl.TLSVersion, high: ssl.TLSVersion, ciphers: str | None = No
         ctx = session_leaf(kit)
         if ciphers:
             ctx.set_ciphers(ciphers)
-        ctx.minimum_version, ctx.maximum_version = low, high
+        limit_versions(ctx, low, high)
         return ctx
 
     return make
+
+
+def limit_versions(ctx: ssl.SSLContext, low: ssl.TLSVersion, high: ssl.TLSVersion) -> None:
+    """Set the version range; TLS 1.0/1.1 are deprecated in ssl, and wanted here on purpose."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version, ctx.maximum_version = low, high
 
 
 def requires_client_cert(kit: Kit) -> ssl.SSLContext:
@@ -435,7 +443,7 @@ def probe_legacy(kit: Kit, server: HelloServer) -> str | None:
     ctx = ssl.create_default_context(cafile=kit.certs.ca_file)
     try:
         ctx.set_ciphers(LEGACY_CIPHERS)
-        ctx.minimum_version, ctx.maximum_version = ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1
+        limit_versions(ctx, TLS10, TLS11)
         with socket.create_connection((server.host, server.port), timeout=HANDSHAKE_TIMEOUT) as raw:
             with ctx.wrap_socket(raw, server_hostname=server.host) as tls:
                 if tls.version() in ("TLSv1", "TLSv1.1"):
