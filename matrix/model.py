@@ -60,6 +60,8 @@ ERROR_KINDS: tuple[str, ...] = (
 )
 
 Headers = tuple[tuple[str, str], ...]
+#: What a TLS server saw of a connection (``Capture.tls``): SNI, offered ALPN and versions ...
+TLSSeen = dict[str, Any]
 
 #: How much of a body a report keeps as text.
 EXCERPT = 200
@@ -134,7 +136,7 @@ class Capture:
     server: str = ""
     #: What a TLS server saw of the connection (servers.tls): the ClientHello's SNI and
     #: offered ALPN and versions, the negotiated version and ALPN, the client certificate.
-    tls: dict[str, Any] | None = None
+    tls: TLSSeen | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of field ``name`` (case-insensitive), or None."""

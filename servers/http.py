@@ -24,9 +24,8 @@ import socket
 import ssl
 import struct
 import traceback
-from typing import Any
 
-from matrix.model import Capture
+from matrix.model import Capture, TLSSeen
 from servers.loop import LoopThread
 from servers.routes import Registry, Route
 from servers.script import Close, Context, Hold, Send, Sleep
@@ -265,7 +264,7 @@ class HTTPServer:
                 return None
         return route if self._keep_alive(capture) else None
 
-    def tls_seen(self, writer: asyncio.StreamWriter) -> dict[str, Any] | None:
+    def tls_seen(self, writer: asyncio.StreamWriter) -> TLSSeen | None:
         """What the server saw of the connection's TLS, for the capture (servers.tls fills it)."""
         return None
 

@@ -46,6 +46,7 @@ from typing import Any
 
 import trustme
 
+from matrix.model import TLSSeen
 from servers.certs import LOOPBACK_NAMES, Certs
 from servers.http import MAX_HEAD, HTTPServer
 from servers.loop import LoopThread
@@ -280,9 +281,9 @@ class HelloServer(HTTPServer):
         except (OSError, asyncio.TimeoutError):  # the client refused us: its cell says so
             conn.close()
 
-    def tls_seen(self, writer: asyncio.StreamWriter) -> dict[str, Any] | None:
+    def tls_seen(self, writer: asyncio.StreamWriter) -> TLSSeen | None:
         hello = self._seen.get(writer)
-        info: dict[str, Any] = hello.to_json() if hello is not None else {"hello": "not parsed"}
+        info: TLSSeen = hello.to_json() if hello is not None else {"hello": "not parsed"}
         obj = writer.get_extra_info("ssl_object")
         if obj is not None:
             info["version"] = obj.version()

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from matrix.checks import outcome, status_seen
-from matrix.model import Call, Observation
+from matrix.model import Call, Observation, TLSSeen
 from matrix.scenario import Check, Result, Scenario, bad
 from servers.script import Reply
 from servers.tls import CLIENT_IDENTITY
@@ -28,7 +28,7 @@ TRUSTED = Call("GET", trust="ca")
 CLIENT = ("{client_cert}", "{client_key}")
 
 
-def tls_seen(obs: Observation) -> dict[str, Any] | None:
+def tls_seen(obs: Observation) -> TLSSeen | None:
     """What the TLS server saw of the first request's connection (servers.tls)."""
     return obs.sent[0].tls if obs.sent else None
 
