@@ -211,6 +211,11 @@ class HelloServer(HTTPServer):
     It accepts on a plain socket, peeks at the ClientHello, then hands the socket to
     asyncio's TLS (``connect_accepted_socket``) and serves it like ``HTTPServer``.
     ``url_host`` is the name clients are sent to (``localhost``); it binds ``host``.
+
+    Known limit: when the *server's* side of a handshake fails (a TLS 1.2+ client at the
+    legacy kind, no client certificate at the client-cert kind), asyncio closes the
+    connection without flushing OpenSSL's alert, so the client sees an EOF rather than
+    a protocol_version or certificate_required alert.
     """
 
     def __init__(self, registry: Registry, loop: LoopThread, tls: ssl.SSLContext, *,
