@@ -5,13 +5,12 @@
       routes.py   Registry / Route: one route per cell, captures kept apart
       http.py     HTTPServer: scripted HTTP/1.1, plain or TLS, byte-exact capture
       loop.py     LoopThread: each server on its own thread and event loop
+      tls.py      TLS server kinds (https-expired ...), started on first use; ClientHello capture
       certs.py    trustme CA and loopback leaf, made at run time
-      tls.py      TLS server kinds (expired, wrong host, TLS 1.3 only ...), ClientHello capture
 
 ``Servers`` starts the set a test session needs, once (per xdist worker): plain
 HTTP and HTTPS on 127.0.0.1 port 0, and, when a scenario asks for the scheme's
-default port, a plain server on port 80 of a spare loopback address. The TLS
-server kinds of ``servers.tls`` (``https-expired`` ...) start on first use too.
+default port, a plain server on port 80 of a spare loopback address.
 """
 
 from __future__ import annotations
@@ -30,9 +29,11 @@ from servers.tls import CannotServe, Kit
 __all__ = ["Servers", "ServerUnavailable", "Route", "Script"]
 
 #: Which named server a scenario may ask for.
-ORIGINS = ("http", "https", "http-80", *TLS_KINDS)
+ORIGINS = ("http", "https", "http-80")
 #: How many loopback addresses to try for a port-80 server before giving up.
 PORT80_TRIES = 20
+#: The TLS server kinds (servers.tls) are origins too, started on first use.
+ORIGINS = (*ORIGINS, *TLS_KINDS)
 
 
 class ServerUnavailable(Exception):
@@ -43,10 +44,10 @@ class ServerUnavailable(Exception):
 class Servers:
     registry: Registry = field(default_factory=Registry)
     certs: Certs | None = None
+    tls: Kit | None = None
     loop: LoopThread | None = None
     started: dict[str, HTTPServer] = field(default_factory=dict)
     port80_problem: str | None = None
-    tls: Kit | None = None
 
     def start(self) -> Servers:
         self.loop = LoopThread("clientmatrix-servers")
@@ -66,22 +67,11 @@ class Servers:
 
     def server(self, name: str) -> HTTPServer:
         """The named server; ``http-80`` is started on first use (it may be refused)."""
+        if name in TLS_KINDS and name not in self.started:
+            self.started[name] = self._start_tls(name)
         if name == "http-80" and name not in self.started:
             self.started[name] = self._start_port80()
-        if name in TLS_KINDS and name not in self.started:
-            assert self.loop is not None
-            try:
-                self.started[name] = self.tls_kit().start(name, self.registry, self.loop)
-            except CannotServe as exc:
-                raise ServerUnavailable(str(exc)) from exc
         return self.started[name]
-
-    def tls_kit(self) -> Kit:
-        """The certificates and TLS server kinds beyond the session CA and leaf (made once)."""
-        assert self.certs is not None
-        if self.tls is None:
-            self.tls = Kit(self.certs)
-        return self.tls
 
     def _start_port80(self) -> HTTPServer:
         assert self.loop is not None
@@ -102,6 +92,20 @@ class Servers:
 
     def url(self, name: str, route: Route, path: str) -> str:
         return self.server(name).origin + route.prefix + path
+
+    def tls_kit(self) -> Kit:
+        """The certificates and TLS server kinds beyond the session CA and leaf (made once)."""
+        assert self.certs is not None
+        if self.tls is None:
+            self.tls = Kit(self.certs)
+        return self.tls
+
+    def _start_tls(self, name: str) -> HTTPServer:
+        assert self.loop is not None
+        try:
+            return self.tls_kit().start(name, self.registry, self.loop)
+        except CannotServe as exc:
+            raise ServerUnavailable(str(exc)) from exc
 
     def stop(self) -> None:
         for server in self.started.values():
