@@ -33,7 +33,7 @@ ORIGINS = ("http", "https", "http-80")
 #: How many loopback addresses to try for a port-80 server before giving up.
 PORT80_TRIES = 20
 #: The TLS server kinds (servers.tls) are origins too, started on first use.
-ORIGINS = (*ORIGINS, *TLS_KINDS)
+TLS_ORIGINS = tuple(TLS_KINDS)
 
 
 class ServerUnavailable(Exception):
