@@ -6,8 +6,9 @@ so a classifier looks along the whole chain: ``__cause__``, ``__context__``,
 exception arguments, and the ``reason`` some libraries keep.
 
 Each adapter brings a short table of *its* library's classes; ``COMMON`` holds
-the standard library's. The adapter's table is searched first along the whole
-chain, innermost first (the most specific cause), then the common table. A rule
+the standard library's. ``TLS`` (the ssl module's errors) is searched first along the
+whole chain, innermost first (the most specific cause), then the adapter's table, then
+the common table. A rule
 is ``(qualified class name, kind)`` or ``(qualified class name, kind, message
 regex)``; a class matches its subclasses too. Nothing matched: kind ``other``,
 which the report shows, so the table can grow.
@@ -23,16 +24,22 @@ from matrix.model import ERROR_KINDS, Failure
 
 Rule = tuple[str, str] | tuple[str, str, str]
 
+#: TLS failures, searched before any adapter's table: ``ssl.SSLCertVerificationError`` is
+#: also a ``ValueError``, which some tables map to ``invalid-request``, and a library's own
+#: wrapper (aiohttp's ClientConnectorCertificateError) says less than the ssl error it holds.
+TLS: tuple[Rule, ...] = (
+    ("ssl.SSLCertVerificationError", "tls-hostname", r"[Hh]ostname mismatch|doesn't match|IP address mismatch"),
+    ("ssl.SSLCertVerificationError", "tls-expired", r"expired|not yet valid"),
+    ("ssl.SSLCertVerificationError", "tls-untrusted"),
+    ("ssl.SSLError", "tls-other"),
+)
+
 #: Standard-library exceptions, shared by every adapter.
 COMMON: tuple[Rule, ...] = (
     ("ConnectionRefusedError", "connect-refused"),
     ("ConnectionResetError", "connection-reset"),
     ("BrokenPipeError", "connection-reset"),
     ("ConnectionAbortedError", "connection-reset"),
-    ("ssl.SSLCertVerificationError", "tls-hostname", r"[Hh]ostname mismatch|doesn't match|IP address mismatch"),
-    ("ssl.SSLCertVerificationError", "tls-expired", r"expired|not yet valid"),
-    ("ssl.SSLCertVerificationError", "tls-untrusted"),
-    ("ssl.SSLError", "tls-other"),
     ("http.client.IncompleteRead", "incomplete-body"),
     ("http.client.LineTooLong", "header-too-large"),
     ("http.client.RemoteDisconnected", "connection-reset"),
@@ -99,7 +106,7 @@ def kind_of(exc: BaseException, tables: Iterable[Sequence[Rule]]) -> str:
 
 
 def classify(exc: BaseException, rules: Sequence[Rule] = ()) -> Failure:
-    kind = kind_of(exc, (rules, COMMON))
+    kind = kind_of(exc, (TLS, rules, COMMON))
     assert kind in ERROR_KINDS, f"error table names an unknown kind {kind!r}"
     message = str(exc) or repr(exc)
     return Failure(kind=kind, type=qualname(exc), message=message[:500])

@@ -60,6 +60,8 @@ ERROR_KINDS: tuple[str, ...] = (
 )
 
 Headers = tuple[tuple[str, str], ...]
+#: What a TLS server saw of a connection (``Capture.tls``): SNI, offered ALPN and versions ...
+TLSSeen = dict[str, Any]
 
 #: How much of a body a report keeps as text.
 EXCERPT = 200
@@ -98,6 +100,9 @@ class Call:
     #: TLS trust: ``default`` (the library's own store), ``ca`` (trust the run's
     #: trustme CA the way the library documents), ``off`` (verification disabled).
     trust: str = "default"
+    #: A client certificate to present, as (certificate file, key file); a scenario names
+    #: ``("{client_cert}", "{client_key}")`` and the runner fills in the run's files.
+    client_cert: tuple[str, str] | None = None
     #: Follow-up calls made with the same client (session, cookie store, pool), in order;
     #: the cell's ``got`` is the last response, earlier ones are in ``got.extra["earlier"]``.
     then: tuple[Call, ...] = ()
@@ -191,6 +196,9 @@ class Capture:
     connection: int = 0
     trailers: Headers = ()
     problem: str = ""
+    #: What a TLS server saw of the connection (servers.tls): the ClientHello's SNI and
+    #: offered ALPN and versions, the negotiated version and ALPN, the client certificate.
+    tls: TLSSeen | None = None
     #: The authority (host:port) of the server that received the request.
     server: str = ""
     #: WebSocket: the frames the client sent after the handshake, in order.
@@ -216,6 +224,7 @@ class Capture:
             "body_sha256": hashlib.sha256(self.body).hexdigest(),
             "body_excerpt": excerpt(self.body),
             "trailers": [[wire_text(k), wire_text(v)] for k, v in self.trailers],
+            **({"tls": self.tls} if self.tls is not None else {}),
             "connection": self.connection,
             "server": self.server,
             "problem": self.problem,

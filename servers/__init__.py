@@ -5,6 +5,7 @@
       routes.py   Registry / Route: one route per cell, captures kept apart
       http.py     HTTPServer: scripted HTTP/1.1, plain or TLS, byte-exact capture
       loop.py     LoopThread: each server on its own thread and event loop
+      tls.py      TLS server kinds (https-expired ...), started on first use; ClientHello capture
       certs.py    trustme CA and loopback leaf, made at run time
       ws.py       EchoServer: WebSocket echo on the websockets library (ws://, wss://)
       frames.py   FrameServer: raw WebSocket frames, wrong on purpose (ws-raw, wss-raw)
@@ -30,6 +31,8 @@ from servers.loop import LoopThread
 from servers.origins import start_extra
 from servers.routes import Registry, Route
 from servers.script import Script
+from servers.tls import KINDS as TLS_KINDS
+from servers.tls import CannotServe, Kit
 
 __all__ = ["Servers", "ServerUnavailable", "Route", "Script"]
 
@@ -39,6 +42,8 @@ ORIGINS = ("http", "https", "http-80", "http-other", "http-localhost", "proxy", 
 WS_ORIGINS = {"ws": ("echo", False), "wss": ("echo", True), "ws-raw": ("raw", False), "wss-raw": ("raw", True)}
 #: How many loopback addresses to try for a port-80 server before giving up.
 PORT80_TRIES = 20
+#: The TLS server kinds (servers.tls) are origins too, started on first use.
+TLS_ORIGINS = tuple(TLS_KINDS)
 
 
 class ServerUnavailable(Exception):
@@ -49,6 +54,7 @@ class ServerUnavailable(Exception):
 class Servers:
     registry: Registry = field(default_factory=Registry)
     certs: Certs | None = None
+    tls: Kit | None = None
     loop: LoopThread | None = None
     started: dict[str, HTTPServer] = field(default_factory=dict)
     port80_problem: str | None = None
@@ -75,6 +81,8 @@ class Servers:
 
     def server(self, name: str) -> HTTPServer:
         """The named server; ``http-80`` is started on first use (it may be refused)."""
+        if name in TLS_KINDS and name not in self.started:
+            self.started[name] = self._start_tls(name)
         if name == "http-80" and name not in self.started:
             self.started[name] = self._start_port80()
             self.registry.origins[name] = self.started[name].origin
@@ -113,6 +121,20 @@ class Servers:
 
     def url(self, name: str, route: Route, path: str) -> str:
         return self.server(name).origin + route.prefix + path
+
+    def tls_kit(self) -> Kit:
+        """The certificates and TLS server kinds beyond the session CA and leaf (made once)."""
+        assert self.certs is not None
+        if self.tls is None:
+            self.tls = Kit(self.certs)
+        return self.tls
+
+    def _start_tls(self, name: str) -> HTTPServer:
+        assert self.loop is not None
+        try:
+            return self.tls_kit().start(name, self.registry, self.loop)
+        except CannotServe as exc:
+            raise ServerUnavailable(str(exc)) from exc
 
     def stop(self) -> None:
         for server in self.started.values():

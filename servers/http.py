@@ -26,7 +26,7 @@ import struct
 import traceback
 from collections.abc import Callable
 
-from matrix.model import Capture
+from matrix.model import Capture, TLSSeen
 from servers.loop import LoopThread
 from servers.routes import Registry, Route
 from servers.script import Close, Context, Hold, Send, Sleep
@@ -256,7 +256,7 @@ class HTTPServer:
             writer.write(BAD_REQUEST)
             return None
         capture = Capture(method, target, version, headers, body, framing, bytes(raw), conn, trailers,
-                          server=self.authority)
+                          server=self.authority, tls=self.tls_seen(writer))
         if route is None:
             writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nno route\n")
             await writer.drain()
@@ -283,6 +283,10 @@ class HTTPServer:
                     drop(writer, reset=True)
                 return None
         return route if self._keep_alive(capture) else None
+
+    def tls_seen(self, writer: asyncio.StreamWriter) -> TLSSeen | None:
+        """What the server saw of the connection's TLS, for the capture (servers.tls fills it)."""
+        return None
 
     @staticmethod
     def _keep_alive(capture: Capture) -> bool:
