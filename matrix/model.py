@@ -102,6 +102,18 @@ class Call:
     then: tuple[Call, ...] = ()
     #: The fixture server this call goes to, when not the scenario's own (``http``, ``https``, ...).
     origin: str | None = None
+    #: Also read the body through the library's text accessor (``Got.text``), where it has one.
+    text: bool = False
+    #: Field names also read through the library's one-value header accessor
+    #: (``r.headers[name]``, ``getheader``): ``got.extra["lookup"]``.
+    lookup: tuple[str, ...] = ()
+    #: Read the body through the library's streaming API in pieces, counting and
+    #: discarding them, and stop after this many bytes (``got.extra["read"]``; the body is
+    #: not kept). For bodies that must never be held whole (a decompression bomb).
+    read_cap: int | None = None
+    #: Also report the library's default timeouts, read from the client the call used
+    #: through its public API (``got.extra["timeouts"]``).
+    report_timeouts: bool = False
 
     def sequence(self) -> tuple[Call, ...]:
         return (self, *self.then)
@@ -167,6 +179,9 @@ class Got:
     history: tuple[int, ...] = ()
     url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: What the library's text accessor decoded the body to (``Call.text``); None when
+    #: not asked, or when the library has no text accessor.
+    text: str | None = None
 
     def header(self, name: str) -> str | None:
         lname = name.lower()
@@ -184,6 +199,7 @@ class Got:
             "body_text": excerpt(self.body),
             "history": list(self.history),
             "url": self.url,
+            **({"text": self.text[:EXCERPT]} if self.text is not None else {}),
             **({"extra": self.extra} if self.extra else {}),
         }
 

@@ -9,7 +9,8 @@
 
 ``Servers`` starts the set a test session needs, once (per xdist worker): plain
 HTTP and HTTPS on 127.0.0.1 port 0, and, when a scenario asks for the scheme's
-default port, a plain server on port 80 of a spare loopback address.
+default port, a plain server on port 80 of a spare loopback address; ``closed`` is
+a port where nothing listens (``servers.closed``), for connection-refused rows.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import random
 from dataclasses import dataclass, field
 
 from servers.certs import Certs, make_certs
+from servers.closed import ClosedPort
 from servers.http import HTTPServer
 from servers.loop import LoopThread
 from servers.routes import Registry, Route
@@ -26,7 +28,7 @@ from servers.script import Script
 __all__ = ["Servers", "ServerUnavailable", "Route", "Script"]
 
 #: Which named server a scenario may ask for.
-ORIGINS = ("http", "https", "http-80")
+ORIGINS = ("http", "https", "http-80", "closed")
 #: How many loopback addresses to try for a port-80 server before giving up.
 PORT80_TRIES = 20
 
@@ -40,7 +42,7 @@ class Servers:
     registry: Registry = field(default_factory=Registry)
     certs: Certs | None = None
     loop: LoopThread | None = None
-    started: dict[str, HTTPServer] = field(default_factory=dict)
+    started: dict[str, HTTPServer | ClosedPort] = field(default_factory=dict)
     port80_problem: str | None = None
 
     def start(self) -> Servers:
@@ -59,10 +61,12 @@ class Servers:
             ) from exc
         return self
 
-    def server(self, name: str) -> HTTPServer:
+    def server(self, name: str) -> HTTPServer | ClosedPort:
         """The named server; ``http-80`` is started on first use (it may be refused)."""
         if name == "http-80" and name not in self.started:
             self.started[name] = self._start_port80()
+        if name == "closed" and name not in self.started:
+            self.started[name] = ClosedPort().start()
         return self.started[name]
 
     def _start_port80(self) -> HTTPServer:

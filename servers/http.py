@@ -28,7 +28,7 @@ import traceback
 from matrix.model import Capture
 from servers.loop import LoopThread
 from servers.routes import Registry, Route
-from servers.script import Close, Context, Hold, Send, Sleep
+from servers.script import MAX_STREAM, Close, Context, Hold, Send, Sleep, Stream
 
 #: Limits that keep a misbehaving client from exhausting the server.
 MAX_HEAD = 256 * 1024
@@ -175,6 +175,8 @@ class HTTPServer:
                 route = await self._exchange(conn, reader, writer)
                 if route is None:
                     break
+        except ConnectionError:  # the client hung up mid-response: its behaviour, not our bug
+            pass
         except Exception:  # a bug of ours: tell the cell, keep serving others
             note = f"server error: {traceback.format_exc(limit=3)}"
             if route is not None:
@@ -247,6 +249,14 @@ class HTTPServer:
             if isinstance(action, Send):
                 writer.write(action.data)
                 await writer.drain()
+            elif isinstance(action, Stream):
+                written = 0
+                for piece in action.pieces():
+                    writer.write(piece)
+                    await writer.drain()
+                    written += len(piece)
+                    if written >= MAX_STREAM:
+                        break
             elif isinstance(action, Sleep):
                 await asyncio.sleep(action.seconds)
             elif isinstance(action, Hold):
