@@ -70,6 +70,14 @@ def excerpt(body: bytes, limit: int = EXCERPT) -> str:
     return body[:limit].decode("utf-8", "backslashreplace")
 
 
+def printable(text: str) -> str:
+    """Text any JSON writer can encode: octets a library kept as surrogate escapes shown as ``\\xNN``."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def wire_text(text: str) -> str:
     """A latin-1 wire string for a report: non-ASCII bytes shown as ``\\xNN``."""
     return text.encode("latin-1", "replace").decode("ascii", "backslashreplace")
@@ -194,12 +202,12 @@ class Got:
         return {
             "status": self.status,
             "reason": self.reason,
-            "headers": [[k, v] for k, v in self.headers],
+            "headers": [[printable(k), printable(v)] for k, v in self.headers],
             "body_len": len(self.body),
             "body_text": excerpt(self.body),
             "history": list(self.history),
             "url": self.url,
-            **({"text": self.text[:EXCERPT]} if self.text is not None else {}),
+            **({"text": printable(self.text[:EXCERPT])} if self.text is not None else {}),
             **({"extra": self.extra} if self.extra else {}),
         }
 
