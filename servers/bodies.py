@@ -38,6 +38,12 @@ def _zeros_crc(mib: int) -> int:
     return crc
 
 
+def gzip_zeros_length(size: int) -> int:
+    """How many bytes ``gzip_zeros(size)`` writes (for a Content-Length), without making them."""
+    block, final = _zero_block()
+    return len(GZIP_HEADER) + size // MiB * len(block) + len(final) + 8
+
+
 def gzip_zeros(size: int) -> Iterator[bytes]:
     """A gzip member of ``size`` zero bytes (a whole number of MiB), in pieces of about 64 KiB."""
     if size % MiB:
