@@ -34,18 +34,31 @@ TLS: tuple[Rule, ...] = (
     ("ssl.SSLError", "tls-other"),
 )
 
+#: The standard library's HTTP/1.1 parser (``http.client``). Clients built on it (urllib,
+#: urllib3, requests) raise these *inside* their own wrappers, so their adapters list these
+#: rules before their broad wrapper rules: the innermost cause then decides the kind.
+HTTPLIB: tuple[Rule, ...] = (
+    # _read_next_chunk_size: a chunk-size line that is not hex; b'' is the peer closing instead.
+    ("ValueError", "incomplete-body", r"invalid literal for int\(\) with base 16: b''"),
+    ("ValueError", "invalid-chunk", r"invalid literal for int\(\) with base 16"),
+    # A chunk size (or length) too large to read: the integer overflows a C size.
+    ("OverflowError", "invalid-framing"),
+    ("http.client.IncompleteRead", "incomplete-body"),
+    ("http.client.LineTooLong", "header-too-large"),
+    ("http.client.HTTPException", "header-too-large", r"got more than \d+ headers"),
+    ("http.client.RemoteDisconnected", "connection-reset"),
+    ("http.client.BadStatusLine", "invalid-status-line"),
+    ("http.client.UnknownProtocol", "invalid-status-line"),
+    ("http.client.InvalidURL", "invalid-request"),
+)
+
 #: Standard-library exceptions, shared by every adapter.
 COMMON: tuple[Rule, ...] = (
     ("ConnectionRefusedError", "connect-refused"),
     ("ConnectionResetError", "connection-reset"),
     ("BrokenPipeError", "connection-reset"),
     ("ConnectionAbortedError", "connection-reset"),
-    ("http.client.IncompleteRead", "incomplete-body"),
-    ("http.client.LineTooLong", "header-too-large"),
-    ("http.client.RemoteDisconnected", "connection-reset"),
-    ("http.client.BadStatusLine", "invalid-status-line"),
-    ("http.client.UnknownProtocol", "invalid-status-line"),
-    ("http.client.InvalidURL", "invalid-request"),
+    *HTTPLIB,
     ("http.client.HTTPException", "protocol-error"),
     ("TimeoutError", "read-timeout"),
     ("zlib.error", "decode-error"),

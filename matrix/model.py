@@ -72,6 +72,14 @@ def excerpt(body: bytes, limit: int = EXCERPT) -> str:
     return body[:limit].decode("utf-8", "backslashreplace")
 
 
+def printable(text: str) -> str:
+    """Text any JSON writer can encode: octets a library kept as surrogate escapes shown as ``\\xNN``."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def wire_text(text: str) -> str:
     """A latin-1 wire string for a report: non-ASCII bytes shown as ``\\xNN``."""
     return text.encode("latin-1", "replace").decode("ascii", "backslashreplace")
@@ -115,6 +123,18 @@ class Call:
     cookie_store: bool = False
     #: Read proxy settings from the environment (``trust_env``); None: the library's default.
     trust_env: bool | None = None
+    #: Also read the body through the library's text accessor (``Got.text``), where it has one.
+    text: bool = False
+    #: Field names also read through the library's one-value header accessor
+    #: (``r.headers[name]``, ``getheader``): ``got.extra["lookup"]``.
+    lookup: tuple[str, ...] = ()
+    #: Read the body through the library's streaming API in pieces, counting and
+    #: discarding them, and stop after this many bytes (``got.extra["read"]``; the body is
+    #: not kept). For bodies that must never be held whole (a decompression bomb).
+    read_cap: int | None = None
+    #: Also report the library's default timeouts, read from the client the call used
+    #: through its public API (``got.extra["timeouts"]``).
+    report_timeouts: bool = False
 
     def sequence(self) -> tuple[Call, ...]:
         return (self, *self.then)
@@ -243,6 +263,9 @@ class Got:
     history: tuple[int, ...] = ()
     url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: What the library's text accessor decoded the body to (``Call.text``); None when
+    #: not asked, or when the library has no text accessor.
+    text: str | None = None
 
     def header(self, name: str) -> str | None:
         lname = name.lower()
@@ -255,11 +278,12 @@ class Got:
         return {
             "status": self.status,
             "reason": self.reason,
-            "headers": [[str(k), str(v)] for k, v in self.headers],
+            "headers": [[printable(k), printable(v)] for k, v in self.headers],
             "body_len": len(self.body),
             "body_text": excerpt(self.body),
             "history": list(self.history),
             "url": self.url,
+            **({"text": printable(self.text[:EXCERPT])} if self.text is not None else {}),
             **({"extra": self.extra} if self.extra else {}),
         }
 

@@ -17,7 +17,8 @@ HTTP and HTTPS on 127.0.0.1 port 0, and, when a scenario asks for the scheme's
 default port, a plain server on port 80 of a spare loopback address. The extra
 named origins of ``servers.origins`` (another port, ``localhost``, the proxy) start
 with them; the WebSocket servers start on first use, each kind on its own
-thread and loop. Every started server's origin is in ``registry.origins`` for scripts.
+thread and loop; ``closed`` is a port where nothing listens (``servers.closed``),
+for connection-refused rows. Every started server's origin is in ``registry.origins`` for scripts.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import random
 from dataclasses import dataclass, field
 
 from servers.certs import Certs, make_certs
+from servers.closed import ClosedPort
 from servers.http import HTTPServer
 from servers.loop import LoopThread
 from servers.origins import start_extra
@@ -37,7 +39,7 @@ from servers.tls import CannotServe, Kit
 __all__ = ["Servers", "ServerUnavailable", "Route", "Script"]
 
 #: Which named server a scenario may ask for.
-ORIGINS = ("http", "https", "http-80", "http-other", "http-localhost", "proxy", "ws", "wss", "ws-raw", "wss-raw")
+ORIGINS = ("http", "https", "http-80", "http-other", "http-localhost", "proxy", "ws", "wss", "ws-raw", "wss-raw", "closed")
 #: WebSocket servers, started on first use: name -> (kind, TLS).
 WS_ORIGINS = {"ws": ("echo", False), "wss": ("echo", True), "ws-raw": ("raw", False), "wss-raw": ("raw", True)}
 #: How many loopback addresses to try for a port-80 server before giving up.
@@ -56,7 +58,7 @@ class Servers:
     certs: Certs | None = None
     tls: Kit | None = None
     loop: LoopThread | None = None
-    started: dict[str, HTTPServer] = field(default_factory=dict)
+    started: dict[str, HTTPServer | ClosedPort] = field(default_factory=dict)
     port80_problem: str | None = None
     #: The WebSocket servers' own loops, one per kind (echo, raw).
     ws_loops: dict[str, LoopThread] = field(default_factory=dict)
@@ -79,7 +81,7 @@ class Servers:
         self.registry.origins.update({name: s.origin for name, s in self.started.items()})
         return self
 
-    def server(self, name: str) -> HTTPServer:
+    def server(self, name: str) -> HTTPServer | ClosedPort:
         """The named server; ``http-80`` is started on first use (it may be refused)."""
         if name in TLS_KINDS and name not in self.started:
             self.started[name] = self._start_tls(name)
@@ -89,6 +91,8 @@ class Servers:
         if name in WS_ORIGINS and name not in self.started:
             self.started[name] = self._start_ws(name)
             self.registry.origins[name] = self.started[name].origin
+        if name == "closed" and name not in self.started:
+            self.started[name] = ClosedPort().start()
         return self.started[name]
 
     def _start_ws(self, name: str) -> HTTPServer:

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from matrix.model import Capture, TLSSeen
 from servers.loop import LoopThread
 from servers.routes import Registry, Route
-from servers.script import Close, Context, Hold, Send, Sleep
+from servers.script import MAX_STREAM, Close, Context, Hold, Send, Sleep, Stream
 
 #: Limits that keep a misbehaving client from exhausting the server.
 MAX_HEAD = 256 * 1024
@@ -270,6 +270,14 @@ class HTTPServer:
             if isinstance(action, Send):
                 writer.write(action.data)
                 await writer.drain()
+            elif isinstance(action, Stream):
+                written = 0
+                for piece in action.pieces():
+                    writer.write(piece)
+                    await writer.drain()
+                    written += len(piece)
+                    if written >= MAX_STREAM:
+                        break
             elif isinstance(action, Sleep):
                 await asyncio.sleep(action.seconds)
             elif isinstance(action, Hold):

@@ -15,6 +15,8 @@ Both compile to a list of ``Action``s the server performs in order:
     Close(reset)    close now; ``reset`` aborts with a TCP RST instead of a FIN
     Hold(seconds)   keep the connection open, sending nothing, until the client
                     closes it or ``seconds`` pass (bounded: never forever)
+    Stream(pieces)  write the pieces a generator produces, one at a time, so that a
+                    large body is never held whole (bounded: at most ``MAX_STREAM`` bytes)
 
 Header values and Raw bytes may name ``{origin}`` (``http://127.0.0.1:PORT``) and
 ``{base}`` (origin plus this cell's route prefix), so a Location can point back at
@@ -27,7 +29,7 @@ exchange is still one capture list.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
@@ -35,6 +37,8 @@ from matrix.model import Capture
 
 #: The longest a ``Hold`` may last, whatever a scenario asks.
 MAX_HOLD = 10.0
+#: The most bytes one ``Stream`` may write, whatever its generator produces.
+MAX_STREAM = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,14 @@ class Hold:
     seconds: float = MAX_HOLD
 
 
-Action = Send | Sleep | Close | Hold
+@dataclass(frozen=True)
+class Stream:
+    """Bytes produced lazily: ``pieces()`` is called when the action runs, once per request."""
+
+    pieces: Callable[[], Iterable[bytes]]
+
+
+Action = Send | Sleep | Close | Hold | Stream
 
 
 #: ``{origin:NAME}`` or ``{base:NAME}``: a named fixture server's origin (plus the route prefix).

@@ -8,7 +8,6 @@ local socket: the mapping is tested against what the libraries really raise.
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import Iterator
 
@@ -23,7 +22,7 @@ from matrix.scenario import Scenario, grade, ok
 from servers import Servers
 from servers.script import Hold, Raw, Reply, Send
 
-HTTP_CLIENTS = [c for c in clients.CLIENTS if clients.load(c).family == "http"]
+HTTP_CLIENTS = clients.of_family("http")
 
 
 @pytest.fixture(scope="module")
@@ -38,23 +37,6 @@ def adapter_for(client: str, srv: Servers) -> Adapter:
     if cls.missing():
         pytest.skip(f"{client}: {cls.missing()}")
     return cls(srv.certs.ca_file if srv.certs else None)
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.mark.parametrize("client", HTTP_CLIENTS)
-def test_connection_refused_maps_to_connect_refused(client: str, srv: Servers) -> None:
-    adapter = adapter_for(client, srv)
-    out = adapter.run(Call("GET", url=f"http://127.0.0.1:{closed_port()}/"), deadline=3.0)
-    assert out.exc is not None, "a refused connection must raise"
-    failure = classify(out.exc, adapter.errors)
-    assert failure.kind == "connect-refused", failure
-    assert failure.type and failure.message
 
 
 @pytest.mark.parametrize("client", HTTP_CLIENTS)

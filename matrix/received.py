@@ -1,0 +1,124 @@
+"""Checks on the *got* side: what a library made of the response the server sent.
+
+Most rows of the framing, header, coding and timeout groups ask one of three
+questions about a response:
+
+    delivers(body)    a well-formed response: the caller gets exactly this body
+    refuses(full)     a malformed or incomplete response: the caller must get an
+                      error; accepting it is graded by what was accepted
+                      ("truncated silently: 5 of 10 bytes" stays visible)
+    tolerates(body)   either is right: the exact body, or an error; a wrong body
+                      (misframed, extra bytes kept) is what fails
+
+Summaries name the outcome in stable words: ``refused: raised IncompleteRead
+(incomplete-body)``, ``got 200, body intact (11 bytes)``, ``accepted: got 200,
+truncated silently: 5 of 10 bytes``. Byte counts appear only where the server's
+script fixes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from matrix.checks import outcome
+from matrix.model import Got, Observation, excerpt
+from matrix.scenario import Check, Result, bad, ok
+
+#: How much of an unexpected body a summary shows.
+SHOWN = 40
+
+#: A detail added to the summary of a delivered response (a header's fate, ...): words, or "".
+Detail = Callable[[Got], str]
+
+
+def body_words(body: bytes, expected: bytes | None) -> str:
+    """What a delivered body is, relative to what the server meant to send."""
+    if expected is not None:
+        if body == expected:
+            return f"body intact ({len(body)} bytes)"
+        if len(body) < len(expected) and expected.startswith(body):
+            return f"truncated silently: {len(body)} of {len(expected)} bytes"
+        if body.startswith(expected):
+            return f"{len(body) - len(expected)} extra bytes kept after the body"
+    if not body:
+        return "no body"
+    if len(body) > SHOWN:
+        return f"body {len(body)} bytes, starting {excerpt(body, SHOWN)!r}"
+    return f"body {excerpt(body)!r}"
+
+
+def tries(obs: Observation) -> str:
+    """``, after 4 requests`` when the library sent the request again by itself."""
+    return f", after {len(obs.sent)} requests" if len(obs.sent) > 1 else ""
+
+
+def delivered(obs: Observation, expected: bytes | None, detail: Detail | None = None) -> str:
+    """``got 200, body intact (11 bytes)``, and the row's detail, for a returned response."""
+    assert obs.got is not None
+    words = f"{outcome(obs)}{tries(obs)}, {body_words(obs.got.body, expected)}"
+    more = detail(obs.got) if detail is not None else ""
+    return f"{words}; {more}" if more else words
+
+
+def returned(obs: Observation) -> bool:
+    """The library returned a response (an http-status error carrying one counts)."""
+    return obs.got is not None and (obs.error is None or obs.error.kind == "http-status")
+
+
+def delivers(body: bytes, status: int = 200, detail: Detail | None = None,
+             good: Callable[[Got], bool] | None = None) -> Check:
+    """A well-formed response: the caller must get ``status`` and exactly ``body``."""
+
+    def check(obs: Observation) -> Result:
+        if not returned(obs):
+            return bad(f"refused a valid response: {outcome(obs)}{tries(obs)}")
+        assert obs.got is not None
+        right = obs.got.status == status and obs.got.body == body and (good is None or good(obs.got))
+        return Result(right, delivered(obs, body, detail))
+
+    return check
+
+
+def refuses(full: bytes | None = None, detail: Detail | None = None) -> Check:
+    """A malformed or incomplete response: the caller must get an error, not a body.
+
+    ``full`` is the body the response announced, so that an accepted one reads as
+    "truncated silently: 5 of 10 bytes"; None shows what was accepted as is.
+    """
+
+    def check(obs: Observation) -> Result:
+        if not returned(obs):
+            return ok(f"refused: {outcome(obs)}{tries(obs)}")
+        return bad(f"accepted: {delivered(obs, full, detail)}")
+
+    return check
+
+
+def tolerates(body: bytes, status: int = 200, detail: Detail | None = None) -> Check:
+    """Either is right: exactly ``body`` (and ``status``), or an error; a wrong body fails."""
+
+    def check(obs: Observation) -> Result:
+        if not returned(obs):
+            return ok(f"refused: {outcome(obs)}{tries(obs)}")
+        assert obs.got is not None
+        return Result(obs.got.status == status and obs.got.body == body, delivered(obs, body, detail))
+
+    return check
+
+
+def field_words(name: str) -> Detail:
+    """A detail: how one response field reached the caller (``X-Dup: 'a, b'``, or absent)."""
+
+    def words(got: Got) -> str:
+        values = [v for k, v in got.headers if k.lower() == name.lower()]
+        if not values:
+            return f"{name} not visible"
+        return f"{name}: " + ", ".join(repr(wire_safe(v)) for v in values)
+
+    return words
+
+
+def wire_safe(text: str) -> str:
+    """A value for a summary: control and non-ASCII characters escaped, bounded."""
+    shown = text.encode("unicode_escape").decode("ascii")
+    return shown if len(shown) <= SHOWN else f"{shown[:SHOWN]}... ({len(text)} characters)"

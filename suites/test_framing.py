@@ -1,0 +1,218 @@
+"""Body framing and chunked bodies: how a library delimits the response it is given.
+
+Most rows are byte-exact malformed responses (``Raw``): the connection closes
+after them. A malformed response is graded on whether the library refuses it
+(and with which error kind) or silently accepts something wrong; an accepted
+truncation reads "truncated silently" in the matrix.
+
+    RFC 9112 §8: "A client that receives an incomplete response message, which can
+    occur when a connection is closed prematurely or when decoding a supposedly
+    chunked transfer coding fails, MUST record the message as incomplete."
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from matrix.checks import outcome
+from matrix.model import Call, Got, Observation
+from matrix.received import body_words, delivers, field_words, refuses, returned, tolerates, wire_safe
+from matrix.scenario import Result, Scenario, bad, ok
+from servers.bodies import MiB, chunked
+from servers.script import Raw, Reply, Stream
+
+HELLO = b"hello world"
+#: RFC 9112 §7.1: "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+CHUNKED_HELLO = b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+ALPHABET = b"abcdefghijklmnopqrstuvwxyz"
+LARGE = hashlib.sha256(b"clientmatrix").digest() * (4 * MiB // 32)
+MANY = 1000
+
+
+def response(*fields: str, status: str = "200 OK", eol: bytes = b"\r\n") -> bytes:
+    """A status line and header section, byte-exact, ending with the empty line."""
+    lines = [f"HTTP/1.1 {status}".encode(), *(f.encode("latin-1") for f in fields)]
+    return eol.join(lines) + eol + eol
+
+
+TE = "Transfer-Encoding: chunked"
+
+
+def raw(*steps: bytes) -> Raw:
+    return Raw(steps)
+
+
+# -- details and checks of single rows ----------------------------------------------
+
+
+def trailer_kept_apart(obs: Observation) -> Result:
+    """RFC 9112 §7.1.2: "A recipient MUST NOT merge a received trailer field into the
+    header section unless its corresponding header field definition explicitly permits
+    and instructs how the trailer field value can be safely merged." """
+    if not returned(obs):
+        return bad(f"refused a valid response: {outcome(obs)}")
+    assert obs.got is not None
+    merged = obs.got.header("X-Trailer") is not None
+    fate = "trailer merged into the header fields" if merged else "trailer field not exposed"
+    return Result(obs.got.body == HELLO and not merged, f"{outcome(obs)}, {body_words(obs.got.body, HELLO)}; {fate}")
+
+
+def folded(got: Got) -> bool:
+    """RFC 9112 §5.2: "A user agent that receives an obs-fold in a response message ...
+    MUST replace each received obs-fold with one or more SP octets prior to interpreting
+    the field value." """
+    value = got.header("X-Folded")
+    return value is not None and re.fullmatch(r"first +second", value) is not None
+
+
+def space_before_colon(got: Got) -> str:
+    """How 'X-Space : yes' surfaced, and whether the field after it survived."""
+    names = [k for k, _ in got.headers if k.strip().lower() == "x-space"]
+    field = f"field named {wire_safe(names[0])!r}" if names else "field not visible"
+    after = "X-After kept" if got.header("X-After") is not None else "X-After (the next field) lost too"
+    return f"{field}; {after}"
+
+
+def large_value(got: Got) -> str:
+    value = got.header("X-Large")
+    if value is None:
+        return "X-Large not visible"
+    return "X-Large intact" if value == "a" * 65536 else f"X-Large truncated to {len(value)} characters"
+
+
+def fields_seen(got: Got) -> str:
+    seen = sum(1 for k, _ in got.headers if k.lower().startswith("x-f-"))
+    return f"all {MANY} fields visible" if seen == MANY else f"{seen} of {MANY} fields visible"
+
+
+def head_then_get(obs: Observation) -> Result:
+    """RFC 9112 §6.3: "Any response to a HEAD request ... is always terminated by the first
+    empty line after the header fields, regardless of the header fields present"; the
+    next response on the connection must not be taken for the HEAD's body."""
+    if not returned(obs):
+        return bad(f"{outcome(obs)}")
+    assert obs.got is not None
+    head = obs.got.extra.get("earlier", [{}])[0]
+    length = next((v for k, v in head.get("headers", []) if k.lower() == "content-length"), None)
+    head_words = f"HEAD: got {head.get('status')}, body {head.get('body_len')} bytes, Content-Length {length}"
+    good = head.get("status") == 200 and head.get("body_len") == 0 and obs.got.body == HELLO
+    return Result(good, f"{head_words}; then GET: {outcome(obs)}, {body_words(obs.got.body, HELLO)}")
+
+
+def connections(obs: Observation) -> Result:
+    """INFO: RFC 9112 §9.3 makes HTTP/1.1 connections persistent by default; reuse is the
+    client's choice. Both answers must be right either way."""
+    if not returned(obs) or len(obs.sent) != 2:
+        return bad(f"{outcome(obs)} after {len(obs.sent)} request(s)")
+    assert obs.got is not None
+    ids = {c.connection for c in obs.sent}
+    how = "one connection for both requests" if len(ids) == 1 else "a new connection for each request"
+    earlier = obs.got.extra.get("earlier", [{}])[0]
+    right = earlier.get("body_len") == 2 and obs.got.body == b"ok"
+    return ok(how if right else f"{how}; a response was wrong")
+
+
+# -- the rows -------------------------------------------------------------------------
+
+SCENARIOS = [
+    # RFC 9112 §7.1: chunked, the body as a series of chunks ending with a zero-size chunk.
+    Scenario("chunked.basic", "A chunked body: decoded", "RFC 9112 §7.1", "MUST",
+             delivers(HELLO), Call("GET"), raw(response(TE) + CHUNKED_HELLO)),
+    Scenario("chunked.many-small", "A chunked body in 1-byte chunks", "RFC 9112 §7.1", "MUST",
+             delivers(ALPHABET * 4), Call("GET"), raw(response(TE), *chunked(ALPHABET * 4, 1))),
+    Scenario("chunked.large", "A 4 MiB chunked body in 64 KiB chunks", "RFC 9112 §7.1", "MUST",
+             delivers(LARGE), Call("GET"), Raw((response(TE), Stream(lambda: chunked(LARGE, 64 * 1024))))),
+    # RFC 9112 §7.1: chunk-size = 1*HEXDIG (RFC 5234: HEXDIG is case-insensitive).
+    Scenario("chunked.uppercase-hex", "Chunk sizes in uppercase hex (1A)", "RFC 9112 §7.1", "MUST",
+             delivers(ALPHABET), Call("GET"), raw(response(TE) + b"1A\r\n" + ALPHABET + b"\r\n0\r\n\r\n")),
+    # RFC 9112 §7.1.1: "A recipient MUST ignore unrecognized chunk extensions."
+    Scenario("chunked.extensions", "Chunk extensions (;name=value, quoted): ignored", "RFC 9112 §7.1.1", "MUST",
+             delivers(HELLO), Call("GET"),
+             raw(response(TE) + b'5;ext=1\r\nhello\r\n6;name="quoted value"\r\n world\r\n0;last\r\n\r\n')),
+    Scenario("chunked.trailers", "A trailer field after the last chunk: body intact, trailer kept apart",
+             "RFC 9112 §7.1.2", "MUST", trailer_kept_apart, Call("GET"),
+             raw(response(TE, "Trailer: X-Trailer") + b"5\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: yes\r\n\r\n")),
+    Scenario("chunked.invalid-size", "A chunk size that is not hex ('zz'): refused", "RFC 9112 §8", "MUST",
+             refuses(), Call("GET"), raw(response(TE) + b"zz\r\nhello\r\n0\r\n\r\n")),
+    Scenario("chunked.missing-last-chunk", "The connection closes before the last chunk (0 CRLF CRLF)",
+             "RFC 9112 §8", "MUST", refuses(), Call("GET"), raw(response(TE) + b"5\r\nhello\r\n6\r\n world\r\n")),
+    # RFC 9112 §7.1: "Recipients MUST anticipate potentially large hexadecimal numerals and
+    # prevent parsing errors due to integer conversion overflows or precision loss due to
+    # integer representation." 2**64 + 5: a parser that wraps at 64 bits reads 5.
+    Scenario("chunked.size-overflow", "A chunk size of 2**64 + 5 (wraps to 5 in 64 bits)", "RFC 9112 §7.1",
+             "MUST", refuses(), Call("GET"), raw(response(TE) + b"10000000000000005\r\nhello\r\n0\r\n\r\n")),
+    Scenario("framing.cl-short", "Fewer bytes than Content-Length, then close: incomplete", "RFC 9112 §8",
+             "MUST", refuses(b"helloworld"), Call("GET"), raw(response("Content-Length: 10") + b"hello")),
+    # RFC 9112 §6.3: "its decimal value defines the expected message body length in octets".
+    Scenario("framing.cl-long", "More bytes than Content-Length: the body ends at the length",
+             "RFC 9112 §6.3", "MUST", tolerates(b"hello"), Call("GET"), raw(response("Content-Length: 5") + HELLO)),
+    # RFC 9112 §6.3: "If a message is received without Transfer-Encoding and with an invalid
+    # Content-Length header field, then the message framing is invalid and the recipient MUST
+    # treat it as an unrecoverable error ... the user agent MUST close the connection to the
+    # server and discard the received response."
+    Scenario("framing.cl-invalid", "Content-Length: abc: refused", "RFC 9112 §6.3", "MUST",
+             refuses(), Call("GET"), raw(response("Content-Length: abc") + HELLO)),
+    # RFC 9110 §8.6: the same value repeated: a recipient "MAY either reject the message as
+    # invalid or replace that invalid field value with a single instance of the decimal value".
+    Scenario("framing.cl-duplicate-same", "Content-Length: 5 twice: one length, or refused", "RFC 9110 §8.6",
+             "MUST", tolerates(b"hello"), Call("GET"),
+             raw(response("Content-Length: 5", "Content-Length: 5") + HELLO)),
+    Scenario("framing.cl-duplicate-conflict", "Content-Length: 5 and 11: refused", "RFC 9112 §6.3", "MUST",
+             refuses(), Call("GET"), raw(response("Content-Length: 5", "Content-Length: 11") + HELLO),
+             security=True),
+    # RFC 9112 §6.3: "If a message is received with both a Transfer-Encoding and a
+    # Content-Length header field, the Transfer-Encoding overrides the Content-Length. Such
+    # a message might indicate an attempt to perform request smuggling ... and ought to be
+    # handled as an error."
+    Scenario("framing.cl-and-te", "Content-Length and chunked together: chunked wins, or refused",
+             "RFC 9112 §6.3", "MUST", tolerates(b"hello"), Call("GET"),
+             raw(response("Content-Length: 3", TE) + b"5\r\nhello\r\n0\r\n\r\n"), security=True),
+    # RFC 9112 §6.3: "Otherwise, this is a response message without a declared message body
+    # length, so the message body length is determined by the number of octets received
+    # prior to the server closing the connection."
+    Scenario("framing.close-delimited", "No length, no chunking: the body ends at close", "RFC 9112 §6.3",
+             "MUST", delivers(HELLO), Call("GET"), raw(response() + HELLO)),
+    Scenario("framing.head-with-cl", "HEAD answered with Content-Length: no body; the next GET intact",
+             "RFC 9112 §6.3", "MUST", head_then_get, Call("HEAD", then=(Call("GET"),)), Reply(200, body=HELLO)),
+    # RFC 9112 §6.3: "Any response to a HEAD request and any response with a 1xx (Informational),
+    # 204 (No Content), or 304 (Not Modified) status code is always terminated by the first
+    # empty line after the header fields, regardless of the header fields present".
+    Scenario("framing.204-with-body", "A 204 with Content-Length: 5 and 5 bytes: no body", "RFC 9112 §6.3",
+             "MUST", delivers(b"", 204), Call("GET"),
+             raw(response("Content-Length: 5", status="204 No Content") + b"hello")),
+    Scenario("framing.304-with-body", "A 304 with Content-Length: 5 and 5 bytes: no body", "RFC 9112 §6.3",
+             "MUST", delivers(b"", 304), Call("GET"),
+             raw(response("Content-Length: 5", 'ETag: "v1"', status="304 Not Modified") + b"hello")),
+    # RFC 9112 §2.2: "a recipient MAY recognize a single LF as a line terminator and ignore
+    # any preceding CR": accept it whole, or refuse it; never misparse it.
+    Scenario("framing.bare-lf", "Status line and fields ended by LF alone", "RFC 9112 §2.2", "MUST",
+             tolerates(b"hello"), Call("GET"), raw(response("Content-Length: 5", eol=b"\n") + b"hello")),
+    Scenario("framing.obs-fold", "A folded field value (obs-fold): unfolded with spaces", "RFC 9112 §5.2",
+             "MUST", delivers(b"hello", detail=field_words("X-Folded"), good=folded), Call("GET"),
+             raw(response("X-Folded: first", "  second", "Content-Length: 5") + b"hello")),
+    # RFC 9112 §5.1: "No whitespace is allowed between the field name and colon." A server
+    # MUST reject such a request, a proxy MUST remove the space; a user agent: recorded.
+    Scenario("framing.space-before-colon", "'X-Space : yes' (space before the colon): what the caller sees",
+             "RFC 9112 §5.1", "INFO", tolerates(b"hello", detail=space_before_colon), Call("GET"),
+             raw(response("X-Space : yes", "X-After: 1", "Content-Length: 5") + b"hello")),
+    Scenario("framing.http10-response", "An HTTP/1.0 response without length: body to close", "RFC 9112 §6.3",
+             "MUST", delivers(HELLO), Call("GET"), raw(b"HTTP/1.0 200 OK\r\n\r\n" + HELLO)),
+    Scenario("framing.early-close", "The connection closes in the middle of a chunk: incomplete",
+             "RFC 9112 §8", "MUST", refuses(b"hello, wonderful"), Call("GET"), raw(response(TE) + b"10\r\nhello")),
+    Scenario("framing.keepalive-reuse", "Two requests on one client: one connection or two?", "RFC 9112 §9.3",
+             "INFO", connections, Call("GET", then=(Call("GET"),)), Reply(200, body=b"ok")),
+    # RFC 9110 §5.4: "A client MAY discard or truncate received field lines that are larger
+    # than the client wishes to process if the field semantics are such that the dropped
+    # value(s) can be safely ignored without changing the message framing".
+    Scenario("framing.large-header", "A 64 KiB field line: accepted or refused, never misframed",
+             "RFC 9110 §5.4", "MUST", tolerates(b"hello", detail=large_value), Call("GET"),
+             Reply(200, headers=(("X-Large", "a" * 65536),), body=b"hello")),
+    Scenario("framing.many-headers", f"{MANY} header fields: accepted or refused, never misframed",
+             "RFC 9110 §5.4", "MUST", tolerates(b"hello", detail=fields_seen), Call("GET"),
+             Reply(200, headers=tuple((f"X-F-{i}", str(i)) for i in range(MANY)), body=b"hello")),
+]
+
+
+def test_scenario(cell) -> None:  # type: ignore[no-untyped-def]
+    cell.run()
