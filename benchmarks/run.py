@@ -120,7 +120,7 @@ def main() -> int:
     calls = int(run.stdout.strip().splitlines()[-1])
     rows.append(("floor (plain loop, no pytest)", calls, floor_s, run.peak_mib))
 
-    variants: list[tuple[str, list[str]]] = [("pytest suites (serial)", [])]
+    variants: list[tuple[str, list[str]]] = [("pytest suites -n 0 (serial)", ["-n", "0"])]
     if not args.no_xdist:
         variants.append(("pytest suites -n auto", ["-n", "auto"]))
     status = 0

@@ -23,7 +23,7 @@ RUN_TIMEOUT = 120
 
 def pytest_run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", "0", *args],
         cwd=cwd, capture_output=True, text=True, timeout=RUN_TIMEOUT,
     )
 
@@ -65,7 +65,7 @@ def test_bad_cell_timeout_is_a_usage_error() -> None:
 def test_xdist_and_serial_runs_give_the_same_matrix(tmp_path: Path) -> None:
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
     r1 = pytest_run(*SUBSET, "--matrix-dir", str(serial))
-    r2 = pytest_run(*SUBSET, "-n", "2", "--matrix-dir", str(parallel))
+    r2 = pytest_run(*SUBSET, "-n", "2", "--matrix-dir", str(parallel))  # the last -n wins
     assert r1.returncode == 0, r1.stdout[-2000:]
     assert r2.returncode == 0, r2.stdout[-2000:]
     assert cells(serial) == cells(parallel)
