@@ -37,6 +37,7 @@ from fixtures.cell import CELL_TIMEOUT, run_cell
 from matrix import expect
 from matrix.model import Cell, Expected
 from matrix.report import Matrix, write
+from matrix.reproduce import row_meta
 from matrix.scenario import Scenario
 from matrix.terminal import COLOURS, render
 from servers import Servers, ServerUnavailable
@@ -219,7 +220,7 @@ class CellRunner:
                     expected, cell.outcome, cell.duration_ms)
         self.request.node.user_properties.append((PROPERTY, {
             "cell": cell.to_json(),
-            "scenario": self.scenario.meta(),
+            "scenario": row_meta(self.scenario, self.request.node.nodeid),
             "client": registry.load(self.client).meta(),
         }))
         if result.skip:

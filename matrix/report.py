@@ -1,10 +1,11 @@
-"""The matrix document and its writers: ``matrix.json`` and ``matrix.md``.
+"""The matrix document and its writers: ``matrix.json``, ``matrix.md`` (and ``matrix.html``).
 
 ``Matrix`` is the whole run: ``run`` (Python, platform, times, command line),
 ``clients`` (id, library, version, mode), ``scenarios`` (id, group, title, spec,
 level) and ``cells``. It is built by the controller from the cells its workers
-reported, and read back by ``python -m matrix``. Every file is written
-atomically (temporary sibling, then rename), once, by the controller.
+reported, and read back by ``python -m matrix``. ``write`` writes all three
+reports (the HTML page is built by matrix.html), each atomically (temporary
+sibling, then rename), once, by the controller.
 """
 
 from __future__ import annotations
@@ -189,9 +190,12 @@ def _grouped(matrix: Matrix, security: bool) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def write(matrix: Matrix, folder: Path) -> list[Path]:
-    """Write matrix.json and matrix.md into ``folder``; return the paths."""
-    json_path, md_path = folder / "matrix.json", folder / "matrix.md"
+def write(matrix: Matrix, folder: Path, stem: str = "matrix") -> list[Path]:
+    """Write <stem>.json, <stem>.md and <stem>.html into ``folder``; return the paths."""
+    from matrix.html import page  # matrix.html builds on this module
+
+    json_path, md_path, html_path = (folder / f"{stem}{ext}" for ext in (".json", ".md", ".html"))
     atomic_write(json_path, json.dumps(matrix.to_json(), indent=1, ensure_ascii=False) + "\n")
     atomic_write(md_path, markdown(matrix) + "\n")
-    return [json_path, md_path]
+    atomic_write(html_path, page(matrix))
+    return [json_path, md_path, html_path]
