@@ -1,7 +1,15 @@
-"""``python -m matrix``: read, show and re-render matrix files.
+"""``python -m matrix``: read, show, re-render, merge and compare matrix files.
 
     python -m matrix show [reports/matrix.json]          the terminal table
     python -m matrix markdown reports/matrix.json -o m.md the Markdown report
+    python -m matrix html reports/matrix.json -o m.html   the HTML report
+    python -m matrix merge a.json b.json -o merged.json   one matrix from many runs (matrix.merge),
+                                                          with merged.md and merged.html beside it
+    python -m matrix diff old.json new.json [--format json]
+                                                          the cells that changed (matrix.diff);
+                                                          exit 1 when a cell regressed
+    python -m matrix sweep requests==2.31.0 httpx==0.27.2 the suite per library version, each in
+                                                          its own venv, merged (matrix.sweep)
 
 Bad input (a missing file, a file that is not a matrix, a schema version this
 version does not know) is a one-line message on stderr and exit status 2.
@@ -10,12 +18,14 @@ version does not know) is a one-line message on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from matrix import diff, merge
 from matrix.expect import atomic_write
-from matrix.report import Matrix, MatrixFileError, markdown
+from matrix.report import Matrix, MatrixFileError, markdown, write
 from matrix.terminal import render
 
 DEFAULT = Path("reports/matrix.json")
@@ -29,14 +39,44 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_markdown(args: argparse.Namespace) -> int:
-    matrix = Matrix.read(Path(args.file))
-    text = markdown(matrix) + "\n"
-    if args.output in (None, "-"):
+    return emit(markdown(Matrix.read(Path(args.file))) + "\n", args.output)
+
+
+def cmd_html(args: argparse.Namespace) -> int:
+    from matrix.html import page
+
+    return emit(page(Matrix.read(Path(args.file))), args.output)
+
+
+def emit(text: str, output: str | None) -> int:
+    """Write a rendered report to a file, or to stdout for ``-`` or none."""
+    if output in (None, "-"):
         sys.stdout.write(text)
     else:
-        atomic_write(Path(args.output), text)
-        print(f"written: {args.output}")
+        atomic_write(Path(output), text)
+        print(f"written: {output}")
     return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    out = Path(args.output)
+    if out.suffix != ".json":
+        raise MatrixFileError(f"the merged matrix is a .json file, not {out.name}")
+    merged = merge.merge([Matrix.read(Path(f)) for f in args.files], args.files)
+    for path in write(merged, out.parent, out.stem):
+        print(f"written: {path}")
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    old, new = Matrix.read(Path(args.old)), Matrix.read(Path(args.new))
+    found = diff.changes(old, new)
+    if args.format == "json":
+        print(json.dumps(diff.to_json(found), indent=1, ensure_ascii=False))
+    else:
+        for line in diff.table(found, old, new):
+            print(line)
+    return 1 if diff.regressed(found) else 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -50,6 +90,19 @@ def parser() -> argparse.ArgumentParser:
     md.add_argument("file")
     md.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
     md.set_defaults(func=cmd_markdown)
+    page = sub.add_parser("html", help="write the HTML report of a matrix.json")
+    page.add_argument("file")
+    page.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
+    page.set_defaults(func=cmd_html)
+    mg = sub.add_parser("merge", help="merge matrix.json files of several runs into one matrix")
+    mg.add_argument("files", nargs="+")
+    mg.add_argument("-o", "--output", required=True, help="the merged .json (the .md and .html go beside it)")
+    mg.set_defaults(func=cmd_merge)
+    df = sub.add_parser("diff", help="the cells whose verdict or behaviour changed; exit 1 on a regression")
+    df.add_argument("old")
+    df.add_argument("new")
+    df.add_argument("--format", choices=("text", "json"), default="text")
+    df.set_defaults(func=cmd_diff)
     return p
 
 

@@ -21,18 +21,13 @@ from typing import Any
 
 from matrix.consensus import consensus
 from matrix.model import VERDICTS, Cell
-from matrix.report import GLYPHS, MEANING, Matrix, counts_line
+from matrix.report import GLYPHS, MEANING, Matrix, run_line
 from matrix.reproduce import pytest_command, snippet
 
 ASSETS = Path(__file__).with_name("assets")
 #: Fields of a captured request the detail shows (the hash, raw bytes and connection number are left out).
 SENT_FIELDS = ("method", "target", "version", "headers", "framing", "body_len", "body_excerpt", "trailers",
                "server", "problem")
-
-
-def families(matrix: Matrix) -> list[str]:
-    """Protocol families in row order (``http`` first when present)."""
-    return list(dict.fromkeys(s.get("protocol", "http") for s in matrix.scenarios))
 
 
 def trim(observed: dict[str, Any] | None) -> dict[str, Any]:
@@ -74,7 +69,7 @@ def page_data(matrix: Matrix) -> dict[str, Any]:
     return {
         "run": matrix.run,
         "clients": matrix.clients,
-        "columns": {f: [c["id"] for c in matrix.columns(f)] for f in families(matrix)},
+        "columns": {f: [c["id"] for c in matrix.columns(f)] for f in matrix.families()},
         "rows": rows,
         "verdicts": list(VERDICTS),
         "glyphs": GLYPHS,
@@ -85,14 +80,6 @@ def _script_json(data: Any) -> str:
     """JSON that cannot end its <script> element early."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return text.replace("</", "<\\/").replace("<!--", "<\\!--")
-
-
-def _run_line(matrix: Matrix) -> str:
-    run = matrix.run
-    if run.get("merged"):
-        return f"Merged from {len(run['merged'])} runs: {len(matrix.cells)} cells ({counts_line(matrix)})."
-    return (f"Run {run.get('started', '?')} on Python {run.get('python', '?')} ({run.get('platform', '?')}): "
-            f"{len(matrix.cells)} cells ({counts_line(matrix)}) in {run.get('duration_s', '?')} s.")
 
 
 def page(matrix: Matrix) -> str:
@@ -114,7 +101,7 @@ def page(matrix: Matrix) -> str:
 <body>
 <header>
 <h1>clientmatrix</h1>
-<div class="run">{e(_run_line(matrix))}</div>
+<div class="run">{e(run_line(matrix))}</div>
 <div class="legend" aria-label="legend">{legend}</div>
 </header>
 <form class="filters" role="search" aria-label="filters">

@@ -67,6 +67,10 @@ class Matrix:
             out.setdefault(s["group"], []).append(s)
         return out
 
+    def families(self) -> list[str]:
+        """Protocol families in row order: each has its own client columns."""
+        return list(dict.fromkeys(s.get("protocol", "http") for s in self.scenarios))
+
     def columns(self, protocol: str) -> list[dict[str, Any]]:
         """The clients that have a cell in rows of this protocol, in column order."""
         ids = {c.client for c in self.cells}
@@ -126,6 +130,15 @@ def counts_line(matrix: Matrix) -> str:
     return ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
 
 
+def run_line(matrix: Matrix) -> str:
+    """One sentence on where the cells come from: the run, or the runs merged."""
+    run, total = matrix.run, f"{len(matrix.cells)} cells ({counts_line(matrix)})"
+    if run.get("merged"):
+        return f"Merged from {len(run['merged'])} runs (Python {run.get('python', '?')}): {total}."
+    return (f"Run {run.get('started', '?')} on Python {run.get('python', '?')} ({run.get('platform', '?')}): "
+            f"{total} in {run.get('duration_s', '?')} s.")
+
+
 def legend() -> list[str]:
     lines = [f"{GLYPHS[v]}  {MEANING[v]}" for v in VERDICTS]
     lines.append(f"{DIFFERS}  after a glyph: the cell differs from its recorded expectation (the test failed)")
@@ -139,13 +152,8 @@ def md_escape(text: str) -> str:
 def markdown(matrix: Matrix) -> str:
     """The matrix as Markdown: a table per group, then each row's behaviours."""
     out = ["# clientmatrix", ""]
-    run = matrix.run
-    if run:
-        out.append(
-            f"Run {run.get('started', '')} on Python {run.get('python', '')} ({run.get('platform', '')}): "
-            f"{len(matrix.cells)} cells ({counts_line(matrix)}) in {run.get('duration_s', '?')} s."
-        )
-        out.append("")
+    if matrix.run:
+        out += [run_line(matrix), ""]
     out += ["Clients:", ""]
     for c in matrix.clients:
         out.append(f"- `{c['id']}`: {c['library']} {c['version']} ({c['mode']})")
