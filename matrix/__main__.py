@@ -79,6 +79,21 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 1 if diff.regressed(found) else 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from matrix import sweep
+
+    try:
+        merged = sweep.sweep(args.specs, Path(args.output), python=args.python)
+    except sweep.SweepError as exc:
+        print(f"python -m matrix sweep: {exc}", file=sys.stderr)
+        return 2
+    print()
+    print("what changed between versions, per scenario:")
+    for line in sweep.changes_between_versions(merged):
+        print("  " + line)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m matrix", description="Read and render clientmatrix reports.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -103,6 +118,12 @@ def parser() -> argparse.ArgumentParser:
     df.add_argument("new")
     df.add_argument("--format", choices=("text", "json"), default="text")
     df.set_defaults(func=cmd_diff)
+    sw = sub.add_parser("sweep", help="run the suite per library version (package==version), each in its "
+                                      "own venv under .sweep/, and merge the results")
+    sw.add_argument("specs", nargs="+", metavar="package==version")
+    sw.add_argument("-o", "--output", default=".sweep/sweep.json", help="the merged .json (default: %(default)s)")
+    sw.add_argument("--python", default=sys.executable, help="the Python the venvs are made with (default: this one)")
+    sw.set_defaults(func=cmd_sweep)
     return p
 
 

@@ -171,7 +171,7 @@ def row_meta(scenario: Scenario, nodeid: str) -> dict[str, Any]:
 
 def pytest_command(row: dict[str, Any], client: str) -> str:
     """The command that runs just this cell."""
-    module = row.get("module") or f"suites/test_{row['group']}.py"
+    module = row.get("module") or f"suites/test_{row['id'].split('.', 1)[0]}.py"
     return "pytest " + shlex.quote(f"{module}::test_scenario[{row['id']}-{client}]")
 
 

@@ -68,6 +68,11 @@ def flow(items: list[tuple[str, str]], width: int, first: str, indent: int) -> l
     return lines
 
 
+def _items(texts: list[str]) -> list[tuple[str, str]]:
+    """Comma-separated items for ``flow`` (no colour)."""
+    return [(t + ", ",) * 2 for t in texts[:-1]] + [(t, t) for t in texts[-1:]]
+
+
 def sections(matrix: Matrix, family: str) -> list[tuple[str, list[dict[str, Any]]]]:
     """A family's rows: the security rows first, then every row by group."""
     rows = [s for s in matrix.scenarios if s.get("protocol", "http") == family]
@@ -92,9 +97,9 @@ def render(matrix: Matrix, width: int = 100, paint: Paint = plain) -> list[str]:
         parts = sections(matrix, family)
         longest = max(len(s["id"]) for _, rows in parts for s in rows) + 3
         per_line = max(1, (width - MIN_LABEL) // COL)
+        label_w = max(min(longest, width - COL * min(len(cols), per_line)), 12)
         for start in range(0, len(cols), per_line):
             chunk = cols[start:start + per_line]
-            label_w = max(min(longest, width - COL * len(chunk)), 12)
             title = f"{family.upper()} clients" + (f" ({start + 1}-{start + len(chunk)} of {len(cols)})"
                                                    if len(cols) > per_line else "")
             lines.append(title[:label_w].ljust(label_w) + "".join(names[c["id"]].center(COL) for c in chunk).rstrip())
@@ -111,11 +116,11 @@ def render(matrix: Matrix, width: int = 100, paint: Paint = plain) -> list[str]:
                         row += paint(text, cell.verdict) if cell else text
                     lines.append(row.rstrip())
             lines.append("")
-    lines.append(f"{len(matrix.cells)} cells: {counts_line(matrix)}")
+    counts = counts_line(matrix).split(", ")
+    lines += flow(_items(counts), width, f"{len(matrix.cells)} cells: ", 4)
     clients = [f"{names[c['id']]}={c['id']}" + ("" if str(c["version"]) in c["id"] else f" {c['version']}")
                for c in matrix.clients]
-    items = [(t + ", ", t + ", ") for t in clients[:-1]] + [(t, t) for t in clients[-1:]]
-    lines += flow(items, width, "clients: ", 9)
+    lines += flow(_items(clients), width, "clients: ", 9)
     marks = [(f"{GLYPHS[v]} {v}   ", paint(f"{GLYPHS[v]} {v}", v) + "   ") for v in MEANING]
     marks += [(f"{DIFFERS} differs from expectation   ",) * 2, (f"{SECURITY} security row",) * 2]
     lines += flow(marks, width, "legend:  ", 9)
