@@ -25,7 +25,7 @@ from pathlib import Path
 
 from matrix import diff, merge
 from matrix.expect import atomic_write
-from matrix.report import Matrix, MatrixFileError, markdown, write
+from matrix.report import Matrix, MatrixFileError, fitted, markdown, write
 from matrix.terminal import render
 
 DEFAULT = Path("reports/matrix.json")
@@ -39,7 +39,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_markdown(args: argparse.Namespace) -> int:
-    return emit(markdown(Matrix.read(Path(args.file))) + "\n", args.output)
+    matrix = Matrix.read(Path(args.file))
+    return emit((fitted(matrix, args.max_bytes) if args.max_bytes else markdown(matrix)) + "\n", args.output)
 
 
 def cmd_html(args: argparse.Namespace) -> int:
@@ -104,6 +105,8 @@ def parser() -> argparse.ArgumentParser:
     md = sub.add_parser("markdown", help="write the Markdown report of a matrix.json")
     md.add_argument("file")
     md.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
+    md.add_argument("--max-bytes", type=int, default=None,
+                    help="cut the report down to fit (a CI job summary takes 1 MiB): tables only, then counts")
     md.set_defaults(func=cmd_markdown)
     page = sub.add_parser("html", help="write the HTML report of a matrix.json")
     page.add_argument("file")

@@ -189,6 +189,24 @@ def markdown(matrix: Matrix) -> str:
     return "\n".join(out)
 
 
+def fitted(matrix: Matrix, max_bytes: int) -> str:
+    """The Markdown report cut to ``max_bytes`` (UTF-8): whole when it fits, else the tables
+    without the per-cell behaviours, else the verdict counts per client."""
+    full = markdown(matrix)
+    if len(full.encode()) <= max_bytes:
+        return full
+    note = f"\n\n_The full report is larger than {max_bytes} bytes: see matrix.md or matrix.html._\n"
+    tables = full.split("\n## Behaviours", 1)[0].rstrip() + note
+    if len(tables.encode()) <= max_bytes:
+        return tables
+    out = ["# clientmatrix", "", run_line(matrix), "", "| client | " + " | ".join(VERDICTS) + " |",
+           "| --- | " + " | ".join("---" for _ in VERDICTS) + " |"]
+    for c in matrix.clients:
+        counts = Counter(cell.verdict for cell in matrix.cells if cell.client == c["id"])
+        out.append(f"| `{c['id']}` {c['version']} | " + " | ".join(str(counts[v]) for v in VERDICTS) + " |")
+    return "\n".join(out) + note
+
+
 def _grouped(matrix: Matrix, security: bool) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for s in matrix.scenarios:

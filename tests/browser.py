@@ -1,7 +1,8 @@
 """Headless Chromium for the HTML report test: Debian's ``chromium`` driven by Playwright.
 
 ``browser_problem()`` says why a browser cannot run here (the test is then skipped with
-that reason); ``open_page`` launches it with the flags that keep it off the network.
+that reason); ``chromium()`` launches it once, with the flags that keep it off the
+network, and ``open_page(browser, url)`` opens a page in it.
 """
 
 from __future__ import annotations
@@ -28,14 +29,22 @@ def browser_problem() -> str | None:
 
 
 @contextmanager
-def open_page(url: str, width: int = 1400, height: int = 900) -> Iterator[Any]:
+def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            page.goto(url)
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def open_page(browser: Any, url: str, width: int = 1400, height: int = 900) -> Iterator[Any]:
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        page.goto(url)
+        yield page
+    finally:
+        page.close()
