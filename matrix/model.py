@@ -179,7 +179,7 @@ class Got:
         return {
             "status": self.status,
             "reason": self.reason,
-            "headers": [[k, v] for k, v in self.headers],
+            "headers": [[str(k), str(v)] for k, v in self.headers],  # str: aiohttp gives istr, which xdist cannot send
             "body_len": len(self.body),
             "body_text": excerpt(self.body),
             "history": list(self.history),
