@@ -39,6 +39,7 @@ from fixtures.cell import CELL_TIMEOUT, run_cell
 from matrix import expect
 from matrix.model import Cell, Expected
 from matrix.report import Matrix, write
+from matrix.reproduce import row_meta
 from matrix.scenario import Scenario
 from matrix.terminal import COLOURS, render
 from servers import Servers, ServerUnavailable
@@ -235,7 +236,7 @@ class CellRunner:
         # (a library's str subclass, such as aiohttp's istr header names, would not pass).
         self.request.node.user_properties.append((PROPERTY, json.loads(json.dumps({
             "cell": cell.to_json(),
-            "scenario": self.scenario.meta(),
+            "scenario": row_meta(self.scenario, self.request.node.nodeid),
             "client": self.adapters.meta(self.client),
         }))))
         if result.skip:

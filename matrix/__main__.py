@@ -1,7 +1,15 @@
-"""``python -m matrix``: read, show and re-render matrix files.
+"""``python -m matrix``: read, show, re-render, merge and compare matrix files.
 
     python -m matrix show [reports/matrix.json]          the terminal table
     python -m matrix markdown reports/matrix.json -o m.md the Markdown report
+    python -m matrix html reports/matrix.json -o m.html   the HTML report
+    python -m matrix merge a.json b.json -o merged.json   one matrix from many runs (matrix.merge),
+                                                          with merged.md and merged.html beside it
+    python -m matrix diff old.json new.json [--format json]
+                                                          the cells that changed (matrix.diff);
+                                                          exit 1 when a cell regressed
+    python -m matrix sweep requests==2.31.0 httpx==0.27.2 the suite per library version, each in
+                                                          its own venv, merged (matrix.sweep)
 
 Bad input (a missing file, a file that is not a matrix, a schema version this
 version does not know) is a one-line message on stderr and exit status 2.
@@ -10,12 +18,14 @@ version does not know) is a one-line message on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from matrix import diff, merge
 from matrix.expect import atomic_write
-from matrix.report import Matrix, MatrixFileError, markdown
+from matrix.report import Matrix, MatrixFileError, fitted, markdown, write
 from matrix.terminal import render
 
 DEFAULT = Path("reports/matrix.json")
@@ -30,12 +40,58 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_markdown(args: argparse.Namespace) -> int:
     matrix = Matrix.read(Path(args.file))
-    text = markdown(matrix) + "\n"
-    if args.output in (None, "-"):
+    return emit((fitted(matrix, args.max_bytes) if args.max_bytes else markdown(matrix)) + "\n", args.output)
+
+
+def cmd_html(args: argparse.Namespace) -> int:
+    from matrix.html import page
+
+    return emit(page(Matrix.read(Path(args.file))), args.output)
+
+
+def emit(text: str, output: str | None) -> int:
+    """Write a rendered report to a file, or to stdout for ``-`` or none."""
+    if output in (None, "-"):
         sys.stdout.write(text)
     else:
-        atomic_write(Path(args.output), text)
-        print(f"written: {args.output}")
+        atomic_write(Path(output), text)
+        print(f"written: {output}")
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    out = Path(args.output)
+    if out.suffix != ".json":
+        raise MatrixFileError(f"the merged matrix is a .json file, not {out.name}")
+    merged = merge.merge([Matrix.read(Path(f)) for f in args.files], args.files)
+    for path in write(merged, out.parent, out.stem):
+        print(f"written: {path}")
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    old, new = Matrix.read(Path(args.old)), Matrix.read(Path(args.new))
+    found = diff.changes(old, new)
+    if args.format == "json":
+        print(json.dumps(diff.to_json(found), indent=1, ensure_ascii=False))
+    else:
+        for line in diff.table(found, old, new):
+            print(line)
+    return 1 if diff.regressed(found) else 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from matrix import sweep
+
+    try:
+        merged = sweep.sweep(args.specs, Path(args.output), python=args.python)
+    except sweep.SweepError as exc:
+        print(f"python -m matrix sweep: {exc}", file=sys.stderr)
+        return 2
+    print()
+    print("what changed between versions, per scenario:")
+    for line in sweep.changes_between_versions(merged):
+        print("  " + line)
     return 0
 
 
@@ -49,7 +105,28 @@ def parser() -> argparse.ArgumentParser:
     md = sub.add_parser("markdown", help="write the Markdown report of a matrix.json")
     md.add_argument("file")
     md.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
+    md.add_argument("--max-bytes", type=int, default=None,
+                    help="cut the report down to fit (a CI job summary takes 1 MiB): tables only, then counts")
     md.set_defaults(func=cmd_markdown)
+    page = sub.add_parser("html", help="write the HTML report of a matrix.json")
+    page.add_argument("file")
+    page.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
+    page.set_defaults(func=cmd_html)
+    mg = sub.add_parser("merge", help="merge matrix.json files of several runs into one matrix")
+    mg.add_argument("files", nargs="+")
+    mg.add_argument("-o", "--output", required=True, help="the merged .json (the .md and .html go beside it)")
+    mg.set_defaults(func=cmd_merge)
+    df = sub.add_parser("diff", help="the cells whose verdict or behaviour changed; exit 1 on a regression")
+    df.add_argument("old")
+    df.add_argument("new")
+    df.add_argument("--format", choices=("text", "json"), default="text")
+    df.set_defaults(func=cmd_diff)
+    sw = sub.add_parser("sweep", help="run the suite per library version (package==version), each in its "
+                                      "own venv under .sweep/, and merge the results")
+    sw.add_argument("specs", nargs="+", metavar="package==version")
+    sw.add_argument("-o", "--output", default=".sweep/sweep.json", help="the merged .json (default: %(default)s)")
+    sw.add_argument("--python", default=sys.executable, help="the Python the venvs are made with (default: this one)")
+    sw.set_defaults(func=cmd_sweep)
     return p
 
 

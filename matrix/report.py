@@ -1,10 +1,11 @@
-"""The matrix document and its writers: ``matrix.json`` and ``matrix.md``.
+"""The matrix document and its writers: ``matrix.json``, ``matrix.md`` (and ``matrix.html``).
 
 ``Matrix`` is the whole run: ``run`` (Python, platform, times, command line),
 ``clients`` (id, library, version, mode), ``scenarios`` (id, group, title, spec,
 level) and ``cells``. It is built by the controller from the cells its workers
-reported, and read back by ``python -m matrix``. Every file is written
-atomically (temporary sibling, then rename), once, by the controller.
+reported, and read back by ``python -m matrix``. ``write`` writes all three
+reports (the HTML page is built by matrix.html), each atomically (temporary
+sibling, then rename), once, by the controller.
 """
 
 from __future__ import annotations
@@ -66,6 +67,10 @@ class Matrix:
             out.setdefault(s["group"], []).append(s)
         return out
 
+    def families(self) -> list[str]:
+        """Protocol families in row order: each has its own client columns."""
+        return list(dict.fromkeys(s.get("protocol", "http") for s in self.scenarios))
+
     def columns(self, protocol: str) -> list[dict[str, Any]]:
         """The clients that have a cell in rows of this protocol, in column order."""
         ids = {c.client for c in self.cells}
@@ -125,6 +130,15 @@ def counts_line(matrix: Matrix) -> str:
     return ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
 
 
+def run_line(matrix: Matrix) -> str:
+    """One sentence on where the cells come from: the run, or the runs merged."""
+    run, total = matrix.run, f"{len(matrix.cells)} cells ({counts_line(matrix)})"
+    if run.get("merged"):
+        return f"Merged from {len(run['merged'])} runs (Python {run.get('python', '?')}): {total}."
+    return (f"Run {run.get('started', '?')} on Python {run.get('python', '?')} ({run.get('platform', '?')}): "
+            f"{total} in {run.get('duration_s', '?')} s.")
+
+
 def legend() -> list[str]:
     lines = [f"{GLYPHS[v]}  {MEANING[v]}" for v in VERDICTS]
     lines.append(f"{DIFFERS}  after a glyph: the cell differs from its recorded expectation (the test failed)")
@@ -138,13 +152,8 @@ def md_escape(text: str) -> str:
 def markdown(matrix: Matrix) -> str:
     """The matrix as Markdown: a table per group, then each row's behaviours."""
     out = ["# clientmatrix", ""]
-    run = matrix.run
-    if run:
-        out.append(
-            f"Run {run.get('started', '')} on Python {run.get('python', '')} ({run.get('platform', '')}): "
-            f"{len(matrix.cells)} cells ({counts_line(matrix)}) in {run.get('duration_s', '?')} s."
-        )
-        out.append("")
+    if matrix.run:
+        out += [run_line(matrix), ""]
     out += ["Clients:", ""]
     for c in matrix.clients:
         out.append(f"- `{c['id']}`: {c['library']} {c['version']} ({c['mode']})")
@@ -180,6 +189,24 @@ def markdown(matrix: Matrix) -> str:
     return "\n".join(out)
 
 
+def fitted(matrix: Matrix, max_bytes: int) -> str:
+    """The Markdown report cut to ``max_bytes`` (UTF-8): whole when it fits, else the tables
+    without the per-cell behaviours, else the verdict counts per client."""
+    full = markdown(matrix)
+    if len(full.encode()) <= max_bytes:
+        return full
+    note = f"\n\n_The full report is larger than {max_bytes} bytes: see matrix.md or matrix.html._\n"
+    tables = full.split("\n## Behaviours", 1)[0].rstrip() + note
+    if len(tables.encode()) <= max_bytes:
+        return tables
+    out = ["# clientmatrix", "", run_line(matrix), "", "| client | " + " | ".join(VERDICTS) + " |",
+           "| --- | " + " | ".join("---" for _ in VERDICTS) + " |"]
+    for c in matrix.clients:
+        counts = Counter(cell.verdict for cell in matrix.cells if cell.client == c["id"])
+        out.append(f"| `{c['id']}` {c['version']} | " + " | ".join(str(counts[v]) for v in VERDICTS) + " |")
+    return "\n".join(out) + note
+
+
 def _grouped(matrix: Matrix, security: bool) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for s in matrix.scenarios:
@@ -189,9 +216,12 @@ def _grouped(matrix: Matrix, security: bool) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def write(matrix: Matrix, folder: Path) -> list[Path]:
-    """Write matrix.json and matrix.md into ``folder``; return the paths."""
-    json_path, md_path = folder / "matrix.json", folder / "matrix.md"
+def write(matrix: Matrix, folder: Path, stem: str = "matrix") -> list[Path]:
+    """Write <stem>.json, <stem>.md and <stem>.html into ``folder``; return the paths."""
+    from matrix.html import page  # matrix.html builds on this module
+
+    json_path, md_path, html_path = (folder / f"{stem}{ext}" for ext in (".json", ".md", ".html"))
     atomic_write(json_path, json.dumps(matrix.to_json(), indent=1, ensure_ascii=False) + "\n")
     atomic_write(md_path, markdown(matrix) + "\n")
-    return [json_path, md_path]
+    atomic_write(html_path, page(matrix))
+    return [json_path, md_path, html_path]

@@ -1,0 +1,47 @@
+"""Self-test fixtures: a small matrix of *real* cells, run the way the suite runs them.
+
+``real_matrix`` runs a few rows (the status group, the security rows, two method rows)
+with four clients through fixtures.cell.run_cell against the session's fixture servers,
+so the report writers are tested on cells that came from a real run.
+"""
+
+from __future__ import annotations
+
+import platform
+from typing import Any
+
+import pytest
+
+from fixtures import clients as registry
+from matrix.model import Cell
+from matrix.report import Matrix
+from matrix.reproduce import row_meta
+from suites import test_methods, test_status
+
+CLIENTS = ("socket", "urllib", "requests", "httpx")
+
+
+def _rows() -> list[tuple[Any, str]]:
+    rows = [(s, "suites/test_status.py") for s in test_status.SCENARIOS]
+    rows += [(s, "suites/test_methods.py") for s in test_methods.SCENARIOS
+             if s.security or s.id in ("methods.delete", "methods.lowercase")]
+    return rows
+
+
+@pytest.fixture(scope="session")
+def real_matrix(servers: Any, adapters: Any) -> Matrix:
+    from fixtures.cell import run_cell
+
+    cells: list[Cell] = []
+    scenarios = []
+    for scenario, module in _rows():
+        scenarios.append(row_meta(scenario, f"{module}::test_scenario[{scenario.id}-x]"))
+        for client in CLIENTS:
+            cells.append(run_cell(scenario, client, adapters.get(client), servers).cell)
+    return Matrix(
+        run={"python": platform.python_version(), "platform": platform.platform(), "started": "self-test",
+             "duration_s": 0, "command": "pytest tests"},
+        clients=[registry.load(c).meta() for c in CLIENTS],
+        scenarios=scenarios,
+        cells=cells,
+    )
