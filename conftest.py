@@ -86,9 +86,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"hard deadline of one cell; a client still busy is recorded as "
                          f"'timeout' (default {CELL_TIMEOUT:g})")
     group.addoption("--matrix-dir", default=None, metavar="DIR",
-                    help="where matrix.json and matrix.md are written (default: <rootdir>/reports)")
+                    help="where the reports are written (default: <rootdir>/reports); write --matrix-dir=DIR")
     group.addoption("--expectations-dir", default=None, metavar="DIR",
-                    help="where the expectations files are (default: <rootdir>/expectations)")
+                    help="where the expectations files are (default: <rootdir>/expectations); "
+                         "write --expectations-dir=DIR")
     group.addoption("--update-expectations", action="store_true", default=False,
                     help="rewrite expectations/<client>.json from this run's cells instead of "
                          "failing on differences (review the diff like code)")
@@ -144,7 +145,7 @@ def check_writable(folder: Path) -> None:
     except OSError as exc:
         raise pytest.UsageError(
             f"cannot write the matrix reports to {folder}: {exc.strerror or exc}. "
-            "Pass --matrix-dir with a folder you can write to."
+            "Pass --matrix-dir=DIR with a folder you can write to."
         ) from None
 
 

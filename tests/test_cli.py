@@ -108,3 +108,10 @@ def test_matrix_cli_bad_input_exits_2(args: list[str], message: str) -> None:
     r = subprocess.run([sys.executable, "-m", "matrix", *args], cwd=ROOT, capture_output=True, text=True,
                        timeout=RUN_TIMEOUT)
     assert r.returncode == 2 and message in r.stderr
+
+
+def test_matrix_dir_outside_the_repo_works_as_the_readme_writes_it(tmp_path: Path) -> None:
+    """``--matrix-dir=DIR`` (one token), with no test path given, from the repo root."""
+    r = pytest_run("-k", "status.200", f"--matrix-dir={tmp_path}")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert (tmp_path / "matrix.json").exists() and len(cells(tmp_path)) == 8
