@@ -237,7 +237,8 @@ class CellRunner:
         # (a library's str subclass, such as aiohttp's istr header names, would not pass).
         self.request.node.user_properties.append((PROPERTY, json.loads(json.dumps({
             "cell": cell.to_json(),
-            "scenario": row_meta(self.scenario, self.request.node.nodeid),
+            "scenario": {**row_meta(self.scenario, self.request.node.nodeid),
+                         "order": self.request.module.SCENARIOS.index(self.scenario)},
             "client": self.adapters.meta(self.client),
         }))))
         if result.skip:
@@ -298,7 +299,9 @@ class Recorder:
                 "cleared_env": state.cleared_env,
             },
             clients=clients,
-            scenarios=list(state.scenarios.values()),
+            # Rows in collection order (module, then declaration), whatever order xdist
+            # workers finished them in.
+            scenarios=sorted(state.scenarios.values(), key=lambda s: (s.get("module", ""), s.get("order", 0))),
             cells=list(state.cells.values()),
         )
 

@@ -78,3 +78,19 @@ def test_client_and_verdict_filters(browser: Any, report: Path) -> None:
         cells = page.locator("tbody button.c")
         assert cells.count() >= 1
         assert all(t.split()[-1] in ("fail", "≠") or "fail" in t for t in cells.all_inner_texts())
+
+
+def test_every_verdict_is_legible_in_its_cell(browser: Any, report: Path) -> None:
+    """Each cell's text colour differs from its background (a white-on-white fail cell once hid)."""
+    with open_page(browser, report.as_uri()) as page:
+        styles = page.evaluate("""() => Array.from(document.querySelectorAll('tbody button.c')).map(b => {
+            const s = getComputedStyle(b);
+            return [b.className, s.color, s.backgroundColor, s.backgroundImage];
+        })""")
+    seen = set()
+    for cls, color, background, image in styles:
+        verdict = next(c for c in cls.split() if c.startswith("v-"))
+        seen.add(verdict)
+        painted = background not in ("rgba(0, 0, 0, 0)", "transparent") or image != "none"
+        assert painted and color != background, (verdict, color, background)
+    assert {"v-pass", "v-fail"} <= seen
