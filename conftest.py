@@ -86,7 +86,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"hard deadline of one cell; a client still busy is recorded as "
                          f"'timeout' (default {CELL_TIMEOUT:g})")
     group.addoption("--matrix-dir", default=None, metavar="DIR",
-                    help="where the reports are written (default: <rootdir>/reports); write --matrix-dir=DIR")
+                    help="where matrix.json, matrix.md and matrix.html are written (default: "
+                         "<rootdir>/reports); write --matrix-dir=DIR")
     group.addoption("--expectations-dir", default=None, metavar="DIR",
                     help="where the expectations files are (default: <rootdir>/expectations); "
                          "write --expectations-dir=DIR")
@@ -111,6 +112,11 @@ def pytest_configure(config: pytest.Config) -> None:
         check_writable(report_dir)
     option_exp = config.getoption("--expectations-dir")
     expectations_dir = Path(option_exp).resolve() if option_exp else config.rootpath / "expectations"
+    if option_exp and not expectations_dir.is_dir():
+        raise pytest.UsageError(
+            f"--expectations-dir: {expectations_dir} is not a folder. Give an existing folder of "
+            "expectations files (to record a new set: mkdir it, then run pytest --update-expectations)."
+        )
     try:
         expectations = expect.load_all(expectations_dir, clients)
     except expect.ExpectationsError as exc:
@@ -157,7 +163,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     state = metafunc.config.stash[STATE]
     scenarios: list[Scenario] = getattr(metafunc.module, "SCENARIOS", [])
-    params, ids = [], []
+    params: list[Any] = []
+    ids: list[str] = []
     for scenario in scenarios:
         where = f"{metafunc.module.__name__}"
         other = state.seen_ids.setdefault(scenario.id, where)
@@ -167,6 +174,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             if registry.load(client).family == scenario.protocol:
                 params.append((scenario, client))
                 ids.append(f"{scenario.id}-{client}")
+    if not params:  # e.g. --clients with HTTP clients only: say so, not "empty parameter set"
+        reason = f"no selected client speaks these rows' protocol ({', '.join(state.clients)} selected)"
+        params, ids = [pytest.param(None, marks=pytest.mark.skip(reason=reason))], ["no-client"]
     metafunc.parametrize("cell", params, ids=ids, indirect=True)
 
 
@@ -321,6 +331,16 @@ class Recorder:
             state.written += expect.update(state.expectations_dir, state.cells.values(),
                                            {c["id"]: c for c in matrix.clients})
 
+    def version_notes(self) -> list[str]:
+        """Clients whose installed version is not the one their expectations were recorded with."""
+        notes = []
+        for client, meta in sorted(self.state.client_meta.items()):
+            recorded = expect.recorded_version(self.state.expectations_dir, client)
+            if recorded and recorded != meta.get("version"):
+                notes.append(f"note: expectations/{client}.json was recorded with {meta.get('library')} "
+                             f"{recorded}; installed is {meta.get('version')}: differences may be the version")
+        return notes
+
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
         if not self.state.cells:
             return
@@ -339,6 +359,8 @@ class Recorder:
             tr.write_line(f"unmapped exceptions (kind 'other': the adapters' error tables can grow): {len(unmapped)}")
             for c in sorted(unmapped, key=lambda c: c.key)[:10]:
                 tr.write_line(f"  {c.scenario} [{c.client}]: {(c.observed or {})['error']['type']}")
+        for note in self.version_notes():
+            tr.write_line(note, yellow=True)
         for problem in self.state.problems:
             tr.write_line(f"clientmatrix: {problem}", red=True, bold=True)
         for path in self.state.written:

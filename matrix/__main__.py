@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -71,7 +72,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     old, new = Matrix.read(Path(args.old)), Matrix.read(Path(args.new))
-    found = diff.changes(old, new)
+    found = diff.changes(old, new, common=args.common)
     if args.format == "json":
         print(json.dumps(diff.to_json(found), indent=1, ensure_ascii=False))
     else:
@@ -120,6 +121,8 @@ def parser() -> argparse.ArgumentParser:
     df.add_argument("old")
     df.add_argument("new")
     df.add_argument("--format", choices=("text", "json"), default="text")
+    df.add_argument("--common", action="store_true",
+                    help="compare only cells present in both runs (e.g. a full run and a --clients run)")
     df.set_defaults(func=cmd_diff)
     sw = sub.add_parser("sweep", help="run the suite per library version (package==version), each in its "
                                       "own venv under .sweep/, and merge the results")
@@ -137,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MatrixFileError as exc:
         print(f"python -m matrix: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into head or less, which stopped reading: fine
+        # Python's own recipe: point stdout at devnull so the final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         print(f"python -m matrix: {exc}", file=sys.stderr)
         return 2

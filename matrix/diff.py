@@ -50,10 +50,12 @@ class Change:
                 "old": side(self.old), "new": side(self.new)}
 
 
-def changes(old: Matrix, new: Matrix) -> list[Change]:
+def changes(old: Matrix, new: Matrix, common: bool = False) -> list[Change]:
+    """Cells whose verdict or summary differ; ``common``: only cells present in both runs."""
     before, after = old._index(), new._index()
+    keys = before.keys() & after.keys() if common else before.keys() | after.keys()
     out = []
-    for key in sorted(before.keys() | after.keys()):
+    for key in sorted(keys):
         a, b = before.get(key), after.get(key)
         if a is not None and b is not None and (a.verdict, a.summary) == (b.verdict, b.summary):
             continue

@@ -21,7 +21,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from matrix.model import Cell, Expected
+from matrix.model import VERDICTS, Cell, Expected
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: The process umask, read once at import (reading it means setting it, briefly).
+UMASK = _umask()
 
 
 class ExpectationsError(Exception):
@@ -39,13 +49,26 @@ def load(folder: Path, client: str) -> dict[str, Expected]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         cells = data["cells"]
-        return {sid: Expected(str(e["verdict"]), str(e["summary"])) for sid, e in cells.items()}
+        loaded = {sid: Expected(str(e["verdict"]), str(e["summary"])) for sid, e in cells.items()}
+        wrong = sorted({e.verdict for e in loaded.values()} - set(VERDICTS))
+        if wrong:
+            raise ValueError(f"unknown verdict {wrong[0]!r} (known: {', '.join(VERDICTS)})")
+        return loaded
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ExpectationsError(
             f"{path} is not a valid expectations file ({type(exc).__name__}: {exc}). "
             f"Fix it, or restore it with `git checkout {path}`, or delete it and run "
             "`pytest --update-expectations` to record it anew."
         ) from exc
+
+
+def recorded_version(folder: Path, client: str) -> str | None:
+    """The library version an expectations file was recorded with (None: no file, or none said)."""
+    try:
+        version = json.loads(path_for(folder, client).read_text(encoding="utf-8")).get("version")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(version) if version else None
 
 
 def load_all(folder: Path, clients: Iterable[str]) -> dict[str, dict[str, Expected]]:
@@ -75,6 +98,7 @@ def atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, 0o666 & ~UMASK)  # mkstemp makes 0600; a report is as readable as any file
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -117,7 +117,7 @@ def render(matrix: Matrix, width: int = 100, paint: Paint = plain) -> list[str]:
                     lines.append(row.rstrip())
             lines.append("")
     counts = counts_line(matrix).split(", ")
-    lines += flow(_items(counts), width, f"{len(matrix.cells)} cells: ", 4)
+    lines += flow(_items(counts), width, f"{len(matrix.cells)} cell{'' if len(matrix.cells) == 1 else 's'}: ", 4)
     clients = [f"{names[c['id']]}={c['id']}" + ("" if str(c["version"]) in c["id"] else f" {c['version']}")
                for c in matrix.clients]
     lines += flow(_items(clients), width, "clients: ", 9)

@@ -115,3 +115,27 @@ def test_matrix_dir_outside_the_repo_works_as_the_readme_writes_it(tmp_path: Pat
     r = pytest_run("-k", "status.200", f"--matrix-dir={tmp_path}")
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert (tmp_path / "matrix.json").exists() and len(cells(tmp_path)) == 8
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--clients", " , "], "no client named; known clients:"),
+    (["--expectations-dir=no-such-folder"], "is not a folder"),
+])
+def test_more_bad_options_are_usage_errors(args: list[str], message: str, tmp_path: Path) -> None:
+    r = pytest_run(*SUBSET, *args, f"--matrix-dir={tmp_path}")
+    assert r.returncode == 4 and message in r.stderr, r.stderr[-1000:]
+
+
+def test_an_unknown_verdict_in_expectations_is_named(tmp_path: Path) -> None:
+    from matrix import expect
+
+    (tmp_path / "requests.json").write_text(json.dumps({"cells": {"status.200": {"verdict": "passs", "summary": "x"}}}))
+    with pytest.raises(expect.ExpectationsError, match="unknown verdict 'passs'"):
+        expect.load(tmp_path, "requests")
+
+
+def test_reports_are_as_readable_as_any_file(tmp_path: Path) -> None:
+    from matrix.expect import UMASK, atomic_write
+
+    atomic_write(tmp_path / "r.txt", "x")
+    assert (tmp_path / "r.txt").stat().st_mode & 0o777 == 0o666 & ~UMASK

@@ -73,5 +73,11 @@ def test_consensus_and_odd_ones() -> None:
 
     got = consensus([c("a", "pass", "x"), c("b", "pass", "x"), c("d", "fail", "y"), c("e", "unsupported", "no")])
     assert (got.verdict, got.count, got.of, got.odd) == ("pass", 2, 3, ("d",))
+    assert got.disagree
     tie = consensus([c("a", "pass", "x"), c("b", "fail", "y")])
-    assert tie.verdict is None and tie.odd == ("a", "b")
+    assert tie.verdict is None and tie.odd == () and tie.disagree
+    details = consensus([c("a", "pass", "x"), c("b", "pass", "y"), c("d", "fail", "z")])
+    assert (details.verdict, details.summary, details.count, details.odd) == (
+        "pass", "same verdict, details differ", 2, ("d",))
+    same = consensus([c("a", "pass", "x"), c("b", "pass", "x")])
+    assert not same.disagree and same.odd == ()

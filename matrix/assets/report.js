@@ -63,7 +63,7 @@
 
   function visibleRow(row, cols, st) {
     if (st.group && row.group !== st.group) return false;
-    if (st.disagree && !row.cons.odd.length) return false;
+    if (st.disagree && !row.cons.disagree) return false;
     if (st.q) {
       const q = st.q.toLowerCase();
       if (!row.id.toLowerCase().includes(q) && !row.title.toLowerCase().includes(q)) return false;
