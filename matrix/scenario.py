@@ -88,10 +88,32 @@ class Scenario:
 LEVEL_VERDICT: dict[Level, Verdict] = {"MUST": "fail", "SHOULD": "warn", "INFO": "info"}
 
 
+#: Origins a scenario aims at to be refused on purpose (servers/closed.py).
+REFUSING_ORIGINS = ("closed",)
+
+
+def unobserved(scenario: Scenario, obs: Observation) -> str | None:
+    """Why this observation says nothing about the library (a harness failure), or None.
+
+    A check only grades what happened; these cases never happened to the library:
+    no response and no exception at all, or our own live server refusing the
+    connection (the run's servers are up for the whole session).
+    """
+    if obs.got is None and obs.error is None:
+        return "no response and no exception: the adapter returned nothing"
+    if obs.error is not None and obs.error.kind == "connect-refused" and not obs.sent \
+            and scenario.origin not in REFUSING_ORIGINS:
+        return f"the fixture server refused the connection ({obs.error.short}): it should be listening"
+    return None
+
+
 def grade(scenario: Scenario, obs: Observation) -> tuple[Verdict, str]:
     """The verdict and summary of one observation."""
     if obs.server_errors:
         return "error", "fixture server error: " + obs.server_errors[0].splitlines()[-1][:200]
+    why = unobserved(scenario, obs)
+    if why is not None:
+        return "error", why
     try:
         result = scenario.check(obs)
     except Exception:

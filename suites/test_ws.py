@@ -359,7 +359,8 @@ SCENARIOS = [
         "MUST", answers_close(), ws(receive=1), raw(close(1000))),
     row("ws.close.4000-reason", "Close 4000 with a reason: which code does the client answer with?",
         "RFC 6455 §5.5.1", "MUST", answers_close(), ws(receive=1), raw(close(4000, "bye now"))),
-    row("ws.close.empty", "A Close without a code: the caller sees 1005, the wire never does",
+    row("ws.close.empty", "A Close without a code: answered with a Close, never 1005 on the wire "
+        "(what code the caller sees is recorded)",
         "RFC 6455 §7.1.5", "MUST", answers_close(), ws(receive=1), raw(close())),
     row("ws.close.invalid-code", "A Close with reserved code 1004: connection failed (1002), not echoed",
         "RFC 6455 §7.4.1", "SHOULD", rejects_close_code, ws(receive=1), raw(close(1004))),

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 import pytest
 
 from fixtures import clients
-from fixtures.adapter import Adapter
+from fixtures.adapter import Adapter, header_dict
 from fixtures.cell import environment, run_cell
 from matrix.errors import classify
-from matrix.model import ERROR_KINDS, Call, Observation
+from matrix.model import ERROR_KINDS, Call, Failure, Got, Observation
 from matrix.scenario import Scenario, grade, ok
 from servers import Servers
 from servers.script import Hold, Raw, Reply, Send
@@ -111,7 +111,7 @@ def test_level_turns_a_result_into_a_verdict(level: str, good: bool, verdict: st
     from matrix.scenario import Result
 
     s = Scenario("selftest.grade", "t", "-", level, lambda o: Result(good, "s"))  # type: ignore[arg-type]
-    assert grade(s, Observation()) == (verdict, "s")
+    assert grade(s, Observation(got=Got(200))) == (verdict, "s")
 
 
 def test_a_check_that_raises_or_a_server_error_is_the_harness_error() -> None:
@@ -119,7 +119,7 @@ def test_a_check_that_raises_or_a_server_error_is_the_harness_error() -> None:
         raise KeyError("oops")
 
     s = Scenario("selftest.broken", "t", "-", "MUST", broken)  # type: ignore[arg-type]
-    assert grade(s, Observation())[0] == "error"
+    assert grade(s, Observation(got=Got(200)))[0] == "error"
     s2 = Scenario("selftest.server", "t", "-", "MUST", lambda o: ok("fine"))
     assert grade(s2, Observation(server_errors=("server error: boom",)))[0] == "error"
 
@@ -146,3 +146,31 @@ def test_a_fixture_server_error_reaches_the_cell_as_error(srv: Servers) -> None:
     run = run_cell(scenario, "requests", adapter_for("requests", srv), srv, deadline=2.0)
     assert run.cell.verdict == "error"
     assert "a bug in a script" in run.cell.summary
+
+
+def test_an_adapter_bug_is_the_harness_error_not_a_library_behaviour(srv: Servers) -> None:
+    base = clients.load("requests")
+
+    class Buggy(base):  # type: ignore[valid-type,misc]
+        def request(self, call: Call, options: dict[str, object]) -> object:
+            return header_dict(None)  # type: ignore[arg-type]  # an AttributeError inside fixtures/
+
+    scenario = Scenario("selftest.refusal", "t", "-", "MUST", lambda o: ok("refused: fine"))
+    run = run_cell(scenario, "requests", Buggy(None), srv)
+    assert run.cell.verdict == "error" and "adapter error (ours" in run.cell.summary
+
+
+UNOBSERVED = [
+    # origin, observation, graded as error?
+    ("http", Observation(), True),
+    ("http", Observation(error=Failure("connect-refused", "ConnectionRefusedError", "refused")), True),
+    ("closed", Observation(error=Failure("connect-refused", "ConnectionRefusedError", "refused")), False),
+    ("http", Observation(error=Failure("invalid-request", "ValueError", "bad header")), False),
+]
+
+
+@pytest.mark.parametrize("origin,obs,is_error", UNOBSERVED)
+def test_an_outcome_that_never_reached_the_library_is_not_graded(origin: str, obs: Observation,
+                                                                 is_error: bool) -> None:
+    s = Scenario("selftest.unobserved", "t", "-", "MUST", lambda o: ok("refused"), origin=origin)
+    assert (grade(s, obs)[0] == "error") is is_error
