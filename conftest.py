@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import shlex
+import socket
 import tempfile
 import time
 import warnings
@@ -35,7 +36,7 @@ import pytest
 
 from fixtures import clients as registry
 from fixtures.adapter import Adapter
-from fixtures.cell import CELL_TIMEOUT, run_cell
+from fixtures.cell import CELL_TIMEOUT, Run, run_cell
 from matrix import expect
 from matrix.model import Cell, Expected
 from matrix.report import Matrix, write
@@ -45,12 +46,18 @@ from matrix.terminal import COLOURS, render
 from servers import Servers, ServerUnavailable
 
 PROPERTY = "clientmatrix"
+#: The longest --cell-timeout accepted: a cell is a few requests, not a soak test.
+MAX_CELL_TIMEOUT = 600.0
 
 #: Environment variables that would let the machine change a cell (compared without case).
 CLEARED_ENV = (
-    "http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy", "ws_proxy", "wss_proxy",
-    "requests_ca_bundle", "curl_ca_bundle", "ssl_cert_file", "ssl_cert_dir", "netrc",
+    "no_proxy", "requests_ca_bundle", "curl_ca_bundle", "ssl_cert_file", "ssl_cert_dir",
+    "websocket_client_ca_bundle",
 )
+#: Name patterns cleared too: every proxy variable urllib's getproxies() reads (``*_proxy``,
+#: ``socks_proxy`` included), and the websockets library's own settings (``WEBSOCKETS_*``).
+CLEARED_SUFFIXES = ("_proxy",)
+CLEARED_PREFIXES = ("websockets_",)
 
 
 @dataclass
@@ -102,14 +109,16 @@ def pytest_configure(config: pytest.Config) -> None:
     except registry.UnknownClient as exc:
         raise pytest.UsageError(f"--clients: {exc}") from None
     deadline = config.getoption("--cell-timeout")
-    if not deadline > 0:
-        raise pytest.UsageError(f"--cell-timeout must be a positive number of seconds, not {deadline}")
+    if not (0 < deadline <= MAX_CELL_TIMEOUT):  # also refuses nan and inf
+        raise pytest.UsageError(
+            f"--cell-timeout must be a number of seconds above 0 and at most {MAX_CELL_TIMEOUT:g}, not {deadline}")
     option_dir = config.getoption("--matrix-dir")
     report_dir = Path(option_dir).resolve() if option_dir else config.rootpath / "reports"
     controller = not hasattr(config, "workerinput")
     cleared = clear_environment()
     if controller:
         check_writable(report_dir)
+        check_loopback()
     option_exp = config.getoption("--expectations-dir")
     expectations_dir = Path(option_exp).resolve() if option_exp else config.rootpath / "expectations"
     if option_exp and not expectations_dir.is_dir():
@@ -136,10 +145,34 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def clear_environment() -> list[str]:
-    cleared = [name for name in os.environ if name.lower() in CLEARED_ENV]
+    """Clear what would let the machine change a cell; return the names touched.
+
+    NETRC is pointed at an empty file rather than removed: without it, requests (and
+    aiohttp with trust_env) read ~/.netrc and could add credentials to a request.
+    """
+    cleared = [n for n in os.environ if n.lower() in CLEARED_ENV or n.lower().endswith(CLEARED_SUFFIXES)
+               or n.lower().startswith(CLEARED_PREFIXES)]
     for name in cleared:
         del os.environ[name]
+    if "NETRC" in os.environ or os.path.exists(os.path.expanduser("~/.netrc")):
+        cleared.append("NETRC")
+    empty = Path(tempfile.gettempdir()) / "clientmatrix-empty-netrc"
+    empty.touch(exist_ok=True)
+    os.environ["NETRC"] = str(empty)
     return sorted(cleared)
+
+
+def check_loopback() -> None:
+    """Fail before any worker starts if the fixture servers could not bind."""
+    try:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            probe.listen()
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"cannot bind a fixture server on 127.0.0.1 ({exc.strerror or exc}). clientmatrix needs the "
+            "loopback interface: check that 127.0.0.1 is up and that this user may listen on a port."
+        ) from None
 
 
 def check_writable(folder: Path) -> None:
@@ -187,8 +220,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def servers() -> Iterator[Servers]:
     try:
         running = Servers().start()
-    except ServerUnavailable as exc:
-        pytest.exit(str(exc), returncode=3)
+    except ServerUnavailable as exc:  # a setup error with the reason, readable under xdist too
+        pytest.fail(str(exc), pytrace=False)
     yield running
     for note in running.registry.orphans:  # server errors no cell could be blamed for
         warnings.warn(f"clientmatrix fixture server: {note}", stacklevel=1)
@@ -238,7 +271,11 @@ class CellRunner:
     def run(self) -> Cell:
         state = self.request.config.stash[STATE]
         adapter = self.adapters.get(self.client)
-        result = run_cell(self.scenario, self.client, adapter, self.servers, state.deadline)
+        try:
+            result = run_cell(self.scenario, self.client, adapter, self.servers, state.deadline)
+        except Exception as exc:  # a bug of ours: the cell says so, and is kept with the rest
+            result = Run(Cell(self.scenario.id, self.client, "error",
+                              f"harness error: {type(exc).__name__}: {exc}"[:300]))
         cell = result.cell
         expected = state.expectations.get(self.client, {}).get(self.scenario.id)
         cell = Cell(cell.scenario, cell.client, cell.verdict, cell.summary, cell.observed,

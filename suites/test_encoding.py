@@ -39,7 +39,7 @@ CORRUPT = GZIP_HEADER + b"this is not a deflate stream at all"
 #: The bomb: 256 MiB of zeros, about 260 KiB on the wire, read with a cap (inflating costs
 #: about 0.1 s per 16 MiB here, and some libraries inflate a whole network read at once).
 BOMB = 256 * MiB
-CAP = 16 * MiB
+CAP = 4 * MiB
 
 #: How a body relates to a coded one: what the caller got, as one word.
 States = frozenset[str]

@@ -8,6 +8,7 @@ records it without touching the cells that did not run.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,10 +22,10 @@ SUBSET = ["suites/test_status.py", "-k", "status.200 or status.404 or status.103
 RUN_TIMEOUT = 120
 
 
-def pytest_run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def pytest_run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", "0", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=RUN_TIMEOUT,
+        cwd=cwd, capture_output=True, text=True, timeout=RUN_TIMEOUT, env=env,
     )
 
 
@@ -57,8 +58,9 @@ def test_unwritable_report_folder_fails_before_measuring(tmp_path: Path) -> None
     assert "cannot write the matrix reports" in r.stderr and "--matrix-dir" in r.stderr
 
 
-def test_bad_cell_timeout_is_a_usage_error() -> None:
-    r = pytest_run(*SUBSET, "--cell-timeout", "0")
+@pytest.mark.parametrize("value", ["0", "inf", "nan"])
+def test_bad_cell_timeout_is_a_usage_error(value: str) -> None:
+    r = pytest_run(*SUBSET, "--cell-timeout", value)
     assert r.returncode == 4 and "--cell-timeout" in r.stderr
 
 
@@ -139,3 +141,20 @@ def test_reports_are_as_readable_as_any_file(tmp_path: Path) -> None:
 
     atomic_write(tmp_path / "r.txt", "x")
     assert (tmp_path / "r.txt").stat().st_mode & 0o777 == 0o666 & ~UMASK
+
+
+def test_the_users_environment_cannot_change_a_cell(tmp_path: Path) -> None:
+    """Proxies (socks too), CA bundles, the websockets library's settings, a ~/.netrc."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".netrc").write_text("machine 127.0.0.1 login leak password leak\n")
+    hostile = {**os.environ, "HOME": str(home), "HTTP_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
+               "ALL_PROXY": "http://127.0.0.1:9", "socks_proxy": "socks5://127.0.0.1:9",
+               "REQUESTS_CA_BUNDLE": "/nonexistent.pem", "SSL_CERT_FILE": "/nonexistent.pem",
+               "WEBSOCKET_CLIENT_CA_BUNDLE": "/nonexistent.pem", "WEBSOCKETS_USER_AGENT": "hostile/1"}
+    rows = ["-k", "request.default-headers or status.200 or ws.echo.text or ws.handshake-headers or tls.trusted-ca"]
+    clean = pytest_run(*rows, f"--matrix-dir={tmp_path / 'clean'}")
+    dirty = pytest_run(*rows, f"--matrix-dir={tmp_path / 'dirty'}", env=hostile)
+    assert clean.returncode == 0, clean.stdout[-2000:]
+    assert dirty.returncode == 0, dirty.stdout[-3000:]
+    assert cells(tmp_path / "clean") == cells(tmp_path / "dirty")
