@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 
-from matrix.model import Capture, Observation
+from matrix.model import Capture, Observation, wire_text
+from servers.routes import TOKEN_PATH
 
-PREFIX = re.compile(r"^(?:https?://[^/]+)?/c/t\d+")
+PREFIX = re.compile(r"^(?:https?://[^/]+)?" + TOKEN_PATH)
 
 
 def tail(capture: Capture) -> str:
@@ -57,6 +58,30 @@ def refused(obs: Observation) -> bool:
     return obs.error is not None and not obs.sent
 
 
-def wire(text: str) -> str:
-    """A wire string for a summary, non-ASCII bytes shown as ``\\xNN``."""
-    return text.encode("latin-1", "replace").decode("ascii", "backslashreplace")
+#: One function for wire strings in reports and summaries (non-ASCII bytes as ``\\xNN``).
+wire = wire_text
+
+#: Python's own version in a product token: ``Python/3.11`` and ``Python-urllib/3.11`` only
+#: (``python-requests/2.34.2`` is a library's version, and is kept).
+PYTHON_IN_PRODUCT = re.compile(r"(?i)(\bpython(?:-urllib)?/)\d+\.\d+(?:\.\d+)?")
+
+
+def unversioned(value: str) -> str:
+    """A field value with Python's version written ``<py>`` (only in product tokens, so a
+    library's own version, say aiohttp/3.10.x on Python 3.10, is kept): expectations then
+    hold across Pythons."""
+    return PYTHON_IN_PRODUCT.sub(r"\1<py>", value)
+
+
+def fields(capture: Capture, elide: tuple[str, ...] = ("host",), port: bool = False) -> str:
+    """A request's fields in order, ``Name: value; ...``; elided values shown as ``…``, the
+    server's port as ``<port>`` when ``port``, Python's version as ``<py>``."""
+    shown = []
+    suffix = ":" + capture.server.rpartition(":")[2]
+    for name, value in capture.headers:
+        if name.lower() in elide:
+            value = "…"
+        elif port:
+            value = value.replace(suffix, ":<port>")
+        shown.append(f"{name}: {unversioned(value)}")
+    return "; ".join(shown) or "no fields"

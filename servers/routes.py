@@ -26,7 +26,9 @@ from matrix.model import Capture
 from servers.script import Script
 
 PREFIX = "/c/"
-TOKEN = re.compile(rb"/c/(t[0-9]+)(?=[/?# ]|$)")
+#: The route prefix in a path, the one definition (matrix.checks strips it from summaries).
+TOKEN_PATH = r"/c/(t[0-9]+)"
+TOKEN = re.compile(TOKEN_PATH.encode() + rb"(?=[/?# ]|$)")
 
 #: How long the runner waits for a server to finish capturing after the client is done.
 SETTLE = 0.5

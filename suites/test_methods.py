@@ -7,10 +7,9 @@ declaration: id, title, spec anchor, level, the call, and what is checked.
 
 from __future__ import annotations
 
-import platform
 from urllib.parse import parse_qsl, unquote
 
-from matrix.checks import framing, outcome, query, refused, tail, wire
+from matrix.checks import fields, framing, outcome, query, refused, tail, wire
 from matrix.model import Call, Observation
 from matrix.scenario import Check, Result, Scenario, bad, ok
 from servers.script import Reply
@@ -56,12 +55,7 @@ def default_headers(obs: Observation) -> Result:
     """Every field sent unasked, in order, with its value (Host's value left out)."""
     if not obs.sent:
         return bad(f"nothing sent; {outcome(obs)}")
-    py, pymm = platform.python_version(), ".".join(platform.python_version_tuple()[:2])
-    fields = []
-    for name, value in obs.sent[0].headers:
-        shown = "…" if name.lower() == "host" else value.replace(py, "<py>").replace(pymm, "<py>")
-        fields.append(f"{name}: {shown}")
-    return ok("; ".join(fields) or "no fields")
+    return ok(fields(obs.sent[0]))
 
 
 def host_is(expected: str) -> Check:

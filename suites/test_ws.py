@@ -18,10 +18,9 @@ put on the wire is in the capture (its handshake request and frames).
 from __future__ import annotations
 
 import hashlib
-import platform
 from typing import Any
 
-from matrix.checks import outcome
+from matrix.checks import fields, outcome
 from matrix.model import Call, Frame, Observation, WsCall
 from matrix.scenario import Check, Result, Scenario, bad, ok
 from servers.frames import CLOSE, PING, PONG, Await, WsScript, binary, close, cont, frame, ping, pong, text
@@ -244,15 +243,7 @@ def handshake_fields(obs: Observation) -> Result:
     server's port shown as ``<port>``, Python's version as ``<py>``)."""
     if not obs.sent:
         return bad(f"nothing sent; {outcome(obs)}")
-    py, pymm = platform.python_version(), ".".join(platform.python_version_tuple()[:2])
-    port = ":" + obs.sent[0].server.rpartition(":")[2]
-    shown = []
-    for name, value in obs.sent[0].headers:
-        if name.lower() in ("host", "sec-websocket-key"):
-            value = "…"
-        value = value.replace(port, ":<port>").replace(py, "<py>").replace(pymm, "<py>")
-        shown.append(f"{name}: {value}")
-    return ok("; ".join(shown))
+    return ok(fields(obs.sent[0], elide=("host", "sec-websocket-key"), port=True))
 
 
 def subprotocol_is(offered: str, chosen: str | None) -> Check:
