@@ -45,6 +45,46 @@ class MatrixFileError(Exception):
     """A file is not a matrix this version can read; the message says why."""
 
 
+#: The keys every entry of a matrix file must have, by list (the report writers need them).
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "scenarios": ("id", "group", "title", "spec", "level"),
+    "clients": ("id", "library", "version"),
+    "cells": ("scenario", "client", "verdict", "summary"),
+}
+
+
+def problems(data: dict[str, Any]) -> list[str]:
+    """What keeps a matrix file's ``data`` from being read, entry by entry, in file order."""
+    found: list[str] = []
+    if not isinstance(data.get("run", {}), dict):
+        found.append("'run' is not an object")
+    for name, keys in REQUIRED.items():
+        entries = data.get(name)
+        if entries is None:
+            found.append(f"no '{name}' list")
+            continue
+        if not isinstance(entries, list):
+            found.append(f"'{name}' is not a list")
+            continue
+        for i, entry in enumerate(entries):
+            where = f"{name}[{i}]"
+            if not isinstance(entry, dict):
+                found.append(f"{where} is not an object")
+                continue
+            named = entry.get("id", entry.get("scenario"))
+            if isinstance(named, str):
+                where += f" ({named!r}" + (f" x {entry['client']!r})" if isinstance(entry.get("client"), str) else ")")
+            missing = [k for k in keys if k not in entry]
+            if missing:
+                found.append(f"{where} lacks " + ", ".join(repr(k) for k in missing))
+            elif name == "cells" and entry["verdict"] not in VERDICTS:
+                found.append(f"{where} has an unknown verdict {entry['verdict']!r}")
+            elif name == "cells" and entry.get("expected") and not (
+                    isinstance(entry["expected"], dict) and {"verdict", "summary"} <= set(entry["expected"])):
+                found.append(f"{where} has an 'expected' without 'verdict' and 'summary'")
+    return found
+
+
 @dataclass
 class Matrix:
     run: dict[str, Any] = field(default_factory=dict)
@@ -96,6 +136,10 @@ class Matrix:
                 f"{source} has schema version {data.get('schema')!r}; this clientmatrix reads "
                 f"version {SCHEMA_VERSION}"
             )
+        found = problems(data)
+        if found:
+            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+            raise MatrixFileError(f"{source} is not a complete matrix: {found[0]}{more}")
         try:
             return cls(
                 run=data.get("run", {}),
@@ -156,7 +200,7 @@ def markdown(matrix: Matrix) -> str:
         out += [run_line(matrix), ""]
     out += ["Clients:", ""]
     for c in matrix.clients:
-        out.append(f"- `{c['id']}`: {c['library']} {c['version']} ({c['mode']})")
+        out.append(f"- `{c['id']}`: {c['library']} {c['version']}" + (f" ({c['mode']})" if c.get("mode") else ""))
     out += ["", "Legend: " + "; ".join(f"{GLYPHS[v]} {v}" for v in VERDICTS) + f"; {DIFFERS} differs from expectation", ""]
     index = matrix._index()
     for security in (True, False):

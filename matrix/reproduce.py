@@ -25,48 +25,55 @@ if TYPE_CHECKING:  # the report side reads JSON only: no servers imported for it
 #: What the snippets print after the call (``r`` is the library's response).
 SHOW = "print(r.status_code, r.reason_phrase, dict(r.headers))\nprint(r.content[:200])"
 
+#: How long a WebSocket snippet waits for each message before it gives up (seconds).
+WS_WAIT = 5
+
 #: Client id -> snippet template. Fields: {method} {url} {target} {host} {port} {scheme}
-#: {headers} {body} {raw}, and {kw}: the library's keyword arguments (leading ", ").
+#: {headers} {body} {raw} {conn} {open}; {kw}: the library's keyword arguments for the call
+#: (leading ", "); {ctor} / {ctor_kw}: those of the client object or connection (the TLS
+#: context, where the library takes it there), alone or with a leading ", "; {setup}: lines
+#: between the imports and the call (the TLS context); {messages} {receive}: a WebSocket
+#: row's messages to send (a list literal) and how many to read back.
 TEMPLATES: dict[str, str] = {
     "socket": """import socket
-
-with socket.create_connection(({host!r}, {port})) as s:
+{setup}
+with {open}:
     s.sendall({raw!r})
     print(s.recv(65536))""",
     "http.client": """import http.client
-
-conn = http.client.{conn}({host!r}, {port})
+{setup}
+conn = http.client.{conn}({host!r}, {port}{ctor_kw})
 conn.request({method!r}, {target!r}{kw})
 r = conn.getresponse()
 print(r.status, r.reason, r.getheaders())
 print(r.read()[:200])""",
     "urllib": """import urllib.error
 import urllib.request
-
+{setup}
 req = urllib.request.Request({url!r}, method={method!r}{kw})
 try:
-    with urllib.request.urlopen(req) as r:
+    with urllib.request.urlopen(req{ctor_kw}) as r:
         print(r.status, r.reason, r.getheaders())
         print(r.read()[:200])
 except urllib.error.HTTPError as e:
     print("HTTPError", e.code, e.reason, e.headers.items())""",
     "requests": """import requests
-
+{setup}
 r = requests.request({method!r}, {url!r}{kw})
 print(r.status_code, r.reason, dict(r.headers))
 print(r.content[:200])""",
     "httpx": """import httpx
-
-with httpx.Client() as client:
+{setup}
+with httpx.Client({ctor}) as client:
     r = client.request({method!r}, {url!r}{kw})
 """ + SHOW,
     "httpx-async": """import asyncio
 
 import httpx
-
+{setup}
 
 async def main() -> None:
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient({ctor}) as client:
         r = await client.request({method!r}, {url!r}{kw})
 """ + "\n".join("        " + line for line in SHOW.splitlines()) + """
 
@@ -75,7 +82,7 @@ asyncio.run(main())""",
     "aiohttp": """import asyncio
 
 import aiohttp
-
+{setup}
 
 async def main() -> None:
     async with aiohttp.ClientSession() as session:
@@ -86,44 +93,101 @@ async def main() -> None:
 
 asyncio.run(main())""",
     "urllib3": """import urllib3
-
-http = urllib3.PoolManager()
+{setup}
+http = urllib3.PoolManager({ctor})
 r = http.request({method!r}, {url!r}{kw})
 print(r.status, r.reason, dict(r.headers))
 print(r.data[:200])""",
     "websockets": """import asyncio
 
 from websockets.asyncio.client import connect
+{setup}
+MESSAGES = {messages}
 
 
 async def main() -> None:
-    async with connect({url!r}) as ws:
-        print(await ws.recv())
+    async with connect({url!r}{kw}) as ws:
+        for message in MESSAGES:
+            await ws.send(message)
+        for _ in range({receive}):
+            got = await asyncio.wait_for(ws.recv(), {wait})
+            print(type(got).__name__, len(got), repr(got[:60]))
 
 
 asyncio.run(main())""",
     "websockets-sync": """from websockets.sync.client import connect
+{setup}
+MESSAGES = {messages}
 
-with connect({url!r}) as ws:
-    print(ws.recv())""",
+with connect({url!r}{kw}) as ws:
+    for message in MESSAGES:
+        ws.send(message)
+    for _ in range({receive}):
+        got = ws.recv(timeout={wait})
+        print(type(got).__name__, len(got), repr(got[:60]))""",
     "aiohttp-ws": """import asyncio
 
 import aiohttp
+{setup}
+MESSAGES = {messages}
 
 
 async def main() -> None:
     async with aiohttp.ClientSession() as session:
-        async with session.ws_connect({url!r}) as ws:
-            print(await ws.receive())
+        async with session.ws_connect({url!r}{kw}) as ws:
+            for message in MESSAGES:
+                if isinstance(message, str):
+                    await ws.send_str(message)
+                else:
+                    await ws.send_bytes(message)
+            for _ in range({receive}):
+                got = await ws.receive(timeout={wait})
+                print(got.type, repr(got.data)[:80], got.extra)
 
 
 asyncio.run(main())""",
     "websocket-client": """import websocket
+{setup}
+MESSAGES = {messages}
 
-ws = websocket.create_connection({url!r})
-print(ws.recv())
-ws.close()""",
+ws = websocket.create_connection({url!r}, timeout={wait}{kw})
+try:
+    for message in MESSAGES:
+        if isinstance(message, str):
+            ws.send(message)
+        else:
+            ws.send_binary(message)
+    for _ in range({receive}):
+        opcode, got = ws.recv_data(control_frame=True)
+        print(opcode, len(got), repr(got[:60]))
+finally:
+    ws.close()""",
 }
+
+#: Placeholder files a TLS snippet names (the run's are temporary: use your own).
+CA_FILE = "ca.pem"
+CLIENT_FILES = ("client.pem", "client.key")
+CA_NOTE = (f"# {CA_FILE}: the CA certificate the server's chains to (the run's was a trustme CA,"
+           " made for the run): put yours here")
+CLIENT_NOTE = (f"# {CLIENT_FILES[0]}, {CLIENT_FILES[1]}: a client certificate and its key that the server"
+               " trusts (the run's were made for it)")
+
+#: Where a library takes TLS settings: client id -> (keyword, where) for a context-taking
+#: library, or the keywords of a path-taking one. where: "kw" (the call), "ctor" (the
+#: client object or connection).
+TLS_CONTEXT: dict[str, tuple[str, str]] = {
+    "http.client": ("context", "ctor"), "urllib": ("context", "ctor"), "httpx": ("verify", "ctor"),
+    "httpx-async": ("verify", "ctor"), "aiohttp": ("ssl", "kw"), "websockets": ("ssl", "kw"),
+    "websockets-sync": ("ssl", "kw"), "aiohttp-ws": ("ssl", "kw"),
+}
+
+#: Per WebSocket client, the keyword each ``WsCall`` option becomes (None: the API has none).
+WS_KEYWORDS: dict[str, dict[str, str | None]] = {
+    "websockets": {"subprotocols": "subprotocols", "compression": "compression", "max_size": "max_size"},
+    "aiohttp-ws": {"subprotocols": "protocols", "compression": "compress", "max_size": "max_msg_size"},
+    "websocket-client": {"subprotocols": "subprotocols", "compression": None, "max_size": None},
+}
+WS_KEYWORDS["websockets-sync"] = WS_KEYWORDS["websockets"]
 
 #: Per client, the keyword each neutral option becomes (None: the API has none).
 KEYWORDS: dict[str, dict[str, str | None]] = {
@@ -159,9 +223,50 @@ def request_meta(scenario: Scenario) -> dict[str, Any]:
         out["params"] = repr(call.params)
     if call.trust != "default":
         out["trust"] = call.trust
+    if call.client_cert is not None:
+        out["client_cert"] = True
     if call.then:
         out["then"] = len(call.then)
+    if call.ws is not None:
+        sources = [message_source(m) for m in call.ws.send]
+        ws: dict[str, Any] = {"send": [src for src, _ in sources], "receive": call.ws.receive}
+        cut = [[i, len(m)] for i, (m, (_, whole)) in enumerate(zip(call.ws.send, sources, strict=True)) if not whole]
+        if cut:
+            ws["cut"] = cut  # [index, size]: only the start of these messages is in "send"
+        if call.ws.subprotocols:
+            ws["subprotocols"] = list(call.ws.subprotocols)
+        for name in ("compression", "max_size"):
+            if getattr(call.ws, name) is not None:
+                ws[name] = getattr(call.ws, name)
+        out["ws"] = ws
     return out
+
+
+#: A message longer than this is written as a repeated unit, or cut (and says so).
+SHORT = 64
+#: The longest unit a repeated message is recognised by, and the longest literal written whole.
+PERIOD, LITERAL = 256, 4096
+
+
+def message_source(data: str | bytes) -> tuple[str, bool]:
+    """A WebSocket message as a short Python expression that makes it again, and whether
+    it is the whole message.
+
+    A literal when short; a repeated unit (``b'x' * 65536``, ``bytes(...) * 4``) when it is
+    one, so a 1 MiB echo row stays one line in matrix.json; else a literal of up to 4 KiB,
+    or only its first bytes (not whole: ``request_meta`` lists it under ``cut``).
+    """
+    size = len(data)
+    if size <= SHORT:
+        return repr(data), True
+    for period in range(1, min(PERIOD, size // 2) + 1):
+        if data[period:] == data[:-period]:
+            count, rest = divmod(size, period)
+            unit = data[:period]
+            return f"{unit!r} * {count}" + (f" + {unit[:rest]!r}" if rest else ""), True
+    if size <= LITERAL:
+        return repr(data), True
+    return repr(data[:SHORT]), False
 
 
 def row_meta(scenario: Scenario, nodeid: str) -> dict[str, Any]:
@@ -198,15 +303,98 @@ def _kwargs(client: str, req: dict[str, Any]) -> str:
     return "".join(f", {names[n]}={text}" for n, text in source.items() if names.get(n))
 
 
+def scheme_of(row: dict[str, Any], cell: dict[str, Any] | None = None) -> str:
+    """The URL scheme of the row's first request: what the library saw, else its origin.
+
+    The cell's observed URL is the library's own (after redirects it is the last one, so it
+    is trusted only when no redirect was followed); otherwise the origin's name says it:
+    the TLS kinds are ``https``, ``https-expired``, ``https-hello`` ..., and ``wss``,
+    ``wss-raw`` for WebSocket.
+    """
+    got = ((cell or {}).get("observed") or {}).get("got") or {}
+    url = got.get("url") or ""
+    if "://" in url and not got.get("history"):
+        return url.split("://", 1)[0]
+    origin = str((row.get("request") or {}).get("origin") or "http")
+    tls = origin.startswith(("https", "wss"))
+    if row.get("protocol") == "ws":
+        return "wss" if tls else "ws"
+    return "https" if tls else "http"
+
+
+def _tls(client: str, req: dict[str, Any], host: str, port: int) -> tuple[list[str], dict[str, str], str]:
+    """The TLS part of a snippet: lines before the call, keyword arguments (name -> (where,
+    source)) and, for the raw socket, how it is opened. Placeholder files, with a comment."""
+    trust, cert = req.get("trust", "default"), bool(req.get("client_cert"))
+    notes = ([CA_NOTE] if trust == "ca" else []) + ([CLIENT_NOTE] if cert else [])
+    cert_pair = f"({CLIENT_FILES[0]!r}, {CLIENT_FILES[1]!r})"
+    kw: dict[str, str] = {}
+    if client == "requests":
+        if trust != "default":
+            kw["kw:verify"] = repr(CA_FILE) if trust == "ca" else "False"
+        if cert:
+            kw["kw:cert"] = cert_pair
+        return ([""] + notes if notes else []), kw, ""
+    if client == "urllib3":
+        if trust != "default":
+            kw["ctor:ca_certs" if trust == "ca" else "ctor:cert_reqs"] = repr(CA_FILE) if trust == "ca" else "'CERT_NONE'"
+        if cert:
+            kw["ctor:cert_file"], kw["ctor:key_file"] = repr(CLIENT_FILES[0]), repr(CLIENT_FILES[1])
+        return ([""] + notes if notes else []), kw, ""
+    if client == "websocket-client":
+        opt = []
+        if trust == "ca":
+            opt.append(f"'ca_certs': {CA_FILE!r}")
+        elif trust == "off":
+            opt.append("'cert_reqs': ssl.CERT_NONE, 'check_hostname': False")
+        if cert:
+            opt.append(f"'certfile': {CLIENT_FILES[0]!r}, 'keyfile': {CLIENT_FILES[1]!r}")
+        if opt:
+            kw["kw:sslopt"] = "{" + ", ".join(opt) + "}"
+        lines = (["import ssl"] if trust == "off" else []) + ([""] + notes if notes else [])
+        return lines, kw, ""
+    if trust == "default" and not cert and client != "socket":
+        return [], {}, ""  # the library's own default context
+    make = {"ca": f"ssl.create_default_context(cafile={CA_FILE!r})",
+            "off": "ssl._create_unverified_context()"}.get(trust, "ssl.create_default_context()")
+    lines = ["import ssl", "", *notes, f"ctx = {make}"]
+    if cert:
+        lines.append(f"ctx.load_cert_chain{cert_pair}")
+    if client == "socket":
+        return lines, {}, (f"socket.create_connection(({host!r}, {port})) as sock, "
+                           f"ctx.wrap_socket(sock, server_hostname={host!r}) as s")
+    keyword, where = TLS_CONTEXT.get(client, ("ssl", "kw"))
+    return lines, {f"{where}:{keyword}": "ctx"}, ""
+
+
+def _ws_kwargs(client: str, ws: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """A WebSocket row's options as the library's keywords, and notes for those it lacks."""
+    names = WS_KEYWORDS.get(client, {})
+    kw: dict[str, str] = {}
+    notes: list[str] = []
+    for name in ("subprotocols", "compression", "max_size"):
+        if name not in ws:
+            continue
+        value = ws[name]
+        if name == "compression":
+            value = {"websockets": "deflate" if value else None,
+                     "aiohttp-ws": 15 if value else 0}.get(client.replace("-sync", ""), value)
+        if names.get(name):
+            kw[f"kw:{names[name]}"] = repr(value)
+        else:
+            notes.append(f"# the scenario asks {name}={ws[name]!r}: {client} has no such option")
+    return kw, notes
+
+
 def snippet(row: dict[str, Any], client: str, cell: dict[str, Any] | None = None) -> str:
     """A runnable snippet for this library and this scenario (see TEMPLATES)."""
     req = row.get("request") or {"method": "GET", "path": "/"}
     sent = _first_sent(cell)
-    scheme = "https" if req.get("origin") == "https" else "http"
-    if row.get("protocol") == "ws":
-        scheme = "wss" if scheme == "https" else "ws"
-    server = (sent or {}).get("server") or "127.0.0.1:8080"
+    scheme = scheme_of(row, cell)
+    tls = scheme in ("https", "wss")
+    server = (sent or {}).get("server") or ("127.0.0.1:8443" if tls else "127.0.0.1:8080")
     host, _, port = server.rpartition(":")
+    host = host or "127.0.0.1"
     path = req.get("path", "/")
     if "params" in req and not KEYWORDS.get(client, {}).get("params") and sent and "?" in sent["target"]:
         path += "?" + sent["target"].split("?", 1)[1]  # no query API: the query as it went on the wire
@@ -225,14 +413,52 @@ def snippet(row: dict[str, Any], client: str, cell: dict[str, Any] | None = None
     template = TEMPLATES.get(client)
     if template is None:
         return "\n".join(head + [f"# no snippet template for client {client!r}: use the pytest command above"])
-    raw = _raw_request(sent, req, server)
+    ws = req.get("ws") or {}
+    number = int(port) if port.isdigit() else (443 if tls else 80)
+    setup, tls_kw, opened = _tls(client, req, host, number) if tls else ([], {}, "")
+    ws_kw, notes = _ws_kwargs(client, ws)
+    head += notes
+    keywords = {**tls_kw, **ws_kw}
+    call_kw = _kwargs(client, req) + "".join(f", {k[3:]}={v}" for k, v in keywords.items() if k.startswith("kw:"))
+    ctor = ", ".join(f"{k[5:]}={v}" for k, v in keywords.items() if k.startswith("ctor:"))
     fields = {
         "method": req.get("method", "GET"), "url": f"{scheme}://{server}{path}", "target": path,
-        "host": host or "127.0.0.1", "port": int(port) if port.isdigit() else 80, "scheme": scheme,
-        "raw": raw, "kw": _kwargs(client, req),
-        "conn": "HTTPSConnection" if scheme == "https" else "HTTPConnection",
+        "host": host, "port": number, "scheme": scheme,
+        "raw": _raw_request(sent, req, server), "kw": call_kw, "ctor": ctor, "ctor_kw": f", {ctor}" if ctor else "",
+        "conn": "HTTPSConnection" if tls else "HTTPConnection",
+        "open": opened or f"socket.create_connection(({host!r}, {number})) as s",
+        "setup": "".join(line + "\n" for line in setup),
+        "messages": _messages(ws),
+        "receive": ws.get("receive", 0), "wait": WS_WAIT,
     }
-    return "\n".join(head) + "\n" + template.format(**fields) + "\n"
+    code = template.format(**fields)
+    if "import ssl" in code:  # the setup's import, moved up among the standard library's
+        code = _stdlib_first(code.replace("import ssl\n", "", 1), "import ssl")
+    return "\n".join(head) + "\n" + code + "\n"
+
+
+#: The standard library modules the templates import (to place ``import ssl`` among them).
+STDLIB = ("asyncio", "http", "socket", "ssl", "urllib")
+
+
+def _stdlib_first(code: str, line: str) -> str:
+    """``code`` with the import ``line`` in its leading standard-library group (made if none)."""
+    lines = code.split("\n")
+    group = 0
+    while group < len(lines) and lines[group].startswith("import ") and \
+            lines[group].split()[1].split(".")[0] in STDLIB:
+        group += 1
+    if group == 0:
+        return line + "\n\n" + code
+    return "\n".join(sorted([*lines[:group], line]) + lines[group:])
+
+
+def _messages(ws: dict[str, Any]) -> str:
+    """The list literal of a WebSocket row's messages, one per line; a cut one says so."""
+    sizes = {i: size for i, size in ws.get("cut", [])}
+    lines = [f"\n    {source},  # cut: the first {SHORT} of {sizes[i]}, the rest is in the scenario"
+             if i in sizes else f"\n    {source}," for i, source in enumerate(ws.get("send") or [])]
+    return "[" + "".join(lines) + ("\n]" if lines else "]")
 
 
 def _raw_request(sent: dict[str, Any] | None, req: dict[str, Any], server: str) -> bytes:

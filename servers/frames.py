@@ -33,7 +33,7 @@ import itertools
 import ssl
 import struct
 import traceback
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass, replace
 
 from matrix.model import Capture, Frame
@@ -248,11 +248,6 @@ class Peer:
                 return
 
 
-def begin(route: Route, writer: asyncio.StreamWriter) -> Callable[[], None]:
-    """``Route.begin`` for a whole WebSocket connection; the function that ends it."""
-    return route.begin(asyncio.get_running_loop(), writer.transport)  # type: ignore[arg-type]
-
-
 def server_error(registry: Registry, route: Route | None) -> None:
     """Record the exception being handled: on its cell, or as an orphan of the run."""
     note = f"server error: {traceback.format_exc(limit=3)}"
@@ -277,12 +272,12 @@ class FrameServer(HTTPServer):
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), LINGER)
             route = self.registry.find(head)
-            if route is not None and route.aborted:
-                return
             if route is None or not isinstance(route.script, WsScript):
                 writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nno route\n")
                 return
-            ended = begin(route, writer)
+            ended = route.enter(writer.transport)
+            if ended is None:  # the cell timed out: cut, record nothing
+                return
             try:
                 await self._session(conn, head, route, route.script, reader, writer)
             finally:

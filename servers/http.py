@@ -218,9 +218,9 @@ class HTTPServer:
         route = self.registry.find(head)
         if route is None:
             return await self._handle(conn, head, raw, reader, writer, None)
-        if route.aborted:
+        captured = route.enter(writer.transport)
+        if captured is None:  # the cell timed out: cut, record nothing
             return None
-        captured = route.begin(asyncio.get_running_loop(), writer.transport)  # type: ignore[arg-type]
         try:
             return await self._handle(conn, head, raw, reader, writer, route, captured)
         except (ConnectionError, asyncio.CancelledError):

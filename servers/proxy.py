@@ -112,11 +112,22 @@ class ProxyServer(HTTPServer):
         else:
             await self._forward(capture, writer)
 
-    def _record(self, route: Route | None, capture: Capture, writer: asyncio.StreamWriter) -> None:
-        if route is not None:
-            captured = route.begin(asyncio.get_running_loop(), writer.transport)  # type: ignore[arg-type]
+    @staticmethod
+    def _record(route: Route | None, capture: Capture, writer: asyncio.StreamWriter) -> bool:
+        """Capture on the cell's route (the client's connection joins it, so an abort cuts it).
+
+        False when that cell timed out: the caller cuts the connection, as every server does.
+        """
+        if route is None:
+            return True
+        ended = route.enter(writer.transport)
+        if ended is None:
+            return False
+        try:
             route.record(capture)
-            captured()
+        finally:
+            ended()
+        return True
 
     async def _open(self, host: str | None, port: int | None,
                     writer: asyncio.StreamWriter) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
@@ -132,8 +143,8 @@ class ProxyServer(HTTPServer):
 
     async def _forward(self, capture: Capture, writer: asyncio.StreamWriter) -> None:
         """Absolute-form: capture, forward in origin-form, relay the answer, close."""
-        route = self.registry.find(capture.raw)
-        self._record(route, capture, writer)
+        if not self._record(self.registry.find(capture.raw), capture, writer):
+            return
         url = urlsplit(capture.target)
         if url.scheme != "http":
             writer.write(status(400, "Bad Request"))
@@ -167,7 +178,8 @@ class ProxyServer(HTTPServer):
             """Before each piece goes back to the client: tie the tunnel to its cell, once."""
             if not found and (route := self.registry.served(here)) is not None:
                 found.append(route)
-                self._record(route, capture, writer)
+                if not self._record(route, capture, writer):
+                    writer.transport.abort()
 
         try:
             await asyncio.gather(relay(reader, up_writer), relay(up_reader, writer, note))

@@ -51,9 +51,18 @@ class Route:
     def prefix(self) -> str:
         return PREFIX + self.token
 
-    def begin(self, loop: asyncio.AbstractEventLoop, transport: asyncio.WriteTransport) -> Callable[[], None]:
-        """A request of this route is being read; call the returned function once it is captured."""
+    def enter(self, transport: asyncio.WriteTransport) -> Callable[[], None] | None:
+        """A connection's work for this route begins; call the returned function once it is done.
+
+        Called on the server's loop. None when the route was aborted (the runner gave up on
+        its cell): the caller closes the connection at once and records nothing. The check
+        and the registration are one step under the lock, so a connection that arrives while
+        ``abort`` runs is either cut by it or refused here, never left open.
+        """
+        loop = asyncio.get_running_loop()
         with self.cond:
+            if self.aborted:
+                return None
             self.reading += 1
             if (loop, transport) not in self.transports:
                 self.transports.append((loop, transport))

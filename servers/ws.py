@@ -23,11 +23,11 @@ subprotocol the cell's ``WsScript`` names, chosen only when the client offered i
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from matrix.model import Capture, Frame
-from servers.frames import CLOSE, WsScript, begin, parse_close
+from servers.frames import CLOSE, WsScript, parse_close, server_error
 from servers.http import HTTPServer
 from servers.routes import Route
 
@@ -36,7 +36,13 @@ MAX_MESSAGE = 8 * 1024 * 1024
 
 
 class EchoServer(HTTPServer):
-    """``websockets.asyncio.server.serve`` on 127.0.0.1 port 0, plain or TLS."""
+    """``websockets.asyncio.server.serve`` on 127.0.0.1 port 0, plain or TLS.
+
+    A connection joins its cell's route in ``process_request`` (refused at once when the
+    cell timed out) and leaves it in ``_finish``: when the echo handler ends, or, for a
+    handshake that failed after ``process_request`` (the handler never runs), when the
+    connection is lost. Either way the capture is recorded and the route ended, once.
+    """
 
     _ids = itertools.count(1)
 
@@ -47,16 +53,26 @@ class EchoServer(HTTPServer):
     def start(self) -> EchoServer:
         from websockets.asyncio.server import ServerConnection, serve
 
+        echo = self
+
         class Recording(ServerConnection):
             """A server connection that keeps every frame the client sent."""
 
             frames: list[Frame]
             route: Route | None = None
+            #: Ends the connection's work on its route; None before it began and once ended.
+            ended: Callable[[], None] | None = None
 
             def process_event(self, event: Any) -> None:
                 if self.request is not None:
                     self.frames.append(recorded(event))
                 super().process_event(event)
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                try:
+                    super().connection_lost(exc)
+                finally:
+                    echo._finish(self)
 
         def make(*args: Any, **kwargs: Any) -> Recording:
             conn = Recording(*args, **kwargs)
@@ -77,10 +93,14 @@ class EchoServer(HTTPServer):
         return self
 
     def _route(self, conn: Any, request: Any) -> Any:
-        conn.route = self.registry.find(request.path.encode("latin-1", "replace"))
-        if conn.route is None or not isinstance(conn.route.script, WsScript):
+        route = self.registry.find(request.path.encode("latin-1", "replace"))
+        if route is None or not isinstance(route.script, WsScript):
             return conn.respond(404, "no route\n")
-        conn.ended = begin(conn.route, conn)
+        ended = route.enter(conn.transport)
+        if ended is None:  # the cell timed out: cut at once, record nothing (the reply is never sent)
+            conn.transport.abort()
+            return conn.respond(503, "cell aborted\n")
+        conn.route, conn.ended = route, ended
         return None
 
     @staticmethod
@@ -92,19 +112,31 @@ class EchoServer(HTTPServer):
     async def _echo(self, conn: Any) -> None:
         from websockets.exceptions import ConnectionClosed
 
-        route: Route = conn.route
         try:
             async for message in conn:
                 await conn.send(message)
         except ConnectionClosed:
             pass
         finally:
+            self._finish(conn)
+
+    def _finish(self, conn: Any) -> None:
+        """Record the handshake and the client's frames on the route, and end it (once)."""
+        ended, conn.ended = conn.ended, None
+        if ended is None:
+            return
+        try:
             request = conn.request
-            headers = tuple(request.headers.raw_items())
-            capture = Capture("GET", request.path, "HTTP/1.1", headers, b"", "none", request.serialize(),
-                              next(self._ids), server=self.authority, frames=tuple(conn.frames))
-            route.record(capture)
-            conn.ended()
+            failed = conn.protocol.handshake_exc
+            problem = f"handshake refused: {type(failed).__name__}: {failed}" if failed is not None else ""
+            capture = Capture("GET", request.path, "HTTP/1.1", tuple(request.headers.raw_items()), b"", "none",
+                              request.serialize(), next(self._ids), problem=problem, server=self.authority,
+                              frames=tuple(conn.frames))
+            conn.route.record(capture)
+        except Exception:  # a bug of ours: the cell says error
+            server_error(self.registry, conn.route)
+        finally:
+            ended()
 
 
 def recorded(event: Any) -> Frame:

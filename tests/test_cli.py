@@ -112,6 +112,71 @@ def test_matrix_cli_bad_input_exits_2(args: list[str], message: str) -> None:
     assert r.returncode == 2 and message in r.stderr
 
 
+def minimal_matrix() -> dict[str, object]:
+    """The smallest matrix the commands render: one scenario, one client, one cell."""
+    from matrix.model import SCHEMA_VERSION
+
+    return {"schema": SCHEMA_VERSION, "run": {},
+            "clients": [{"id": "requests", "library": "requests", "version": "2"}],
+            "scenarios": [{"id": "status.200", "group": "status", "title": "t", "spec": "RFC 9110", "level": "MUST"}],
+            "cells": [{"scenario": "status.200", "client": "requests", "verdict": "pass", "summary": "got 200"}]}
+
+
+def without(part: str, key: str | None = None, **change: object) -> dict[str, object]:
+    """The minimal matrix with ``key`` dropped from the first entry of ``part`` (or ``part`` itself)."""
+    data = minimal_matrix()
+    if key is None:
+        del data[part]
+        return data
+    entry = data[part][0]  # type: ignore[index]
+    del entry[key]
+    entry.update(change)
+    return data
+
+
+INCOMPLETE = [
+    # (id, matrix, what the message names)
+    ("scenario without group", without("scenarios", "group"), "scenarios[0] ('status.200') lacks 'group'"),
+    ("scenario without id and level", without("scenarios", "id"), "scenarios[0] lacks 'id'"),
+    ("client without version", without("clients", "version"), "clients[0] ('requests') lacks 'version'"),
+    ("cell without summary", without("cells", "summary"),
+     "cells[0] ('status.200' x 'requests') lacks 'summary'"),
+    ("cell with an unknown verdict", without("cells", "verdict", verdict="passs"),
+     "cells[0] ('status.200' x 'requests') has an unknown verdict 'passs'"),
+    ("no clients list", without("clients"), "no 'clients' list"),
+    ("a scenario that is a string", {**minimal_matrix(), "scenarios": ["status.200"]}, "scenarios[0] is not an object"),
+]
+
+
+@pytest.mark.parametrize("command", ["show", "markdown", "html", "merge", "diff"])
+@pytest.mark.parametrize(("data", "message"), [c[1:] for c in INCOMPLETE], ids=[c[0] for c in INCOMPLETE])
+def test_an_incomplete_matrix_is_named_in_one_line_exit_2(command: str, data: dict[str, object], message: str,
+                                                          tmp_path: Path) -> None:
+    bad, good = tmp_path / "bad.json", tmp_path / "good.json"
+    bad.write_text(json.dumps(data))
+    good.write_text(json.dumps(minimal_matrix()))
+    args = {"show": [str(bad)], "markdown": [str(bad)], "html": [str(bad)],
+            "merge": [str(good), str(bad), "-o", str(tmp_path / "out" / "m.json")],
+            "diff": [str(good), str(bad)]}[command]
+    r = subprocess.run([sys.executable, "-m", "matrix", command, *args], cwd=ROOT, capture_output=True, text=True,
+                       timeout=RUN_TIMEOUT)
+    assert (r.returncode, r.stdout) == (2, ""), r.stderr
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert f"{bad} is not a complete matrix: {message}" in r.stderr
+
+
+@pytest.mark.parametrize("command", ["show", "markdown", "html", "merge", "diff"])
+def test_the_minimal_matrix_is_complete(command: str, tmp_path: Path) -> None:
+    """The bad-input table's base works with every command: only what each row takes away is wrong."""
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(minimal_matrix()))
+    args = {"merge": [str(good), str(good), "-o", str(tmp_path / "out" / "m.json")],
+            "diff": [str(good), str(good)]}.get(command, [str(good)])
+    r = subprocess.run([sys.executable, "-m", "matrix", command, *args], cwd=ROOT, capture_output=True,
+                       text=True, timeout=RUN_TIMEOUT)
+    assert r.returncode == 0, r.stderr
+
+
 def test_matrix_dir_outside_the_repo_works_as_the_readme_writes_it(tmp_path: Path) -> None:
     """``--matrix-dir=DIR`` (one token), with no test path given, from the repo root."""
     r = pytest_run("-k", "status.200", f"--matrix-dir={tmp_path}")

@@ -1,0 +1,140 @@
+"""Reproducers (matrix.reproduce): the right scheme, the TLS trust spelled out, and
+WebSocket snippets that send the scenario's messages and read with a bound; the last
+are run against the live echo server."""
+
+from __future__ import annotations
+
+import ast
+import random
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fixtures import clients
+from matrix.model import Call, WsCall
+from matrix.reproduce import TEMPLATES, message_source, row_meta, scheme_of, snippet
+from matrix.scenario import Scenario, ok
+from servers import Servers
+from servers.frames import WsScript
+from suites import test_tls, test_ws
+
+pytestmark = pytest.mark.selftest
+
+WS_CLIENTS = [c for c in TEMPLATES if clients.load(c).family == "ws"]
+
+
+def meta(scenario: Scenario) -> dict[str, Any]:
+    return row_meta(scenario, f"suites/test_x.py::test_scenario[{scenario.id}-x]")
+
+
+@pytest.mark.parametrize(("origin", "protocol", "scheme"), [
+    ("http", "http", "http"), ("http-localhost", "http", "http"), ("https", "http", "https"),
+    ("https-expired", "http", "https"), ("https-hello", "http", "https"), ("https-client-cert", "http", "https"),
+    ("ws", "ws", "ws"), ("ws-raw", "ws", "ws"), ("wss", "ws", "wss"), ("wss-raw", "ws", "wss"),
+])
+def test_scheme_follows_the_origin(origin: str, protocol: str, scheme: str) -> None:
+    row = {"id": "x.y", "protocol": protocol, "request": {"method": "GET", "path": "/", "origin": origin}}
+    assert scheme_of(row) == scheme
+    assert f"'{scheme}://" in snippet(row, "websockets" if protocol == "ws" else "requests")
+
+
+def test_scheme_follows_the_url_the_library_reported() -> None:
+    row = {"id": "x.y", "request": {"origin": "http-other"}}
+    got = {"url": "https://127.0.0.1:1/x", "history": []}
+    assert scheme_of(row, {"observed": {"got": got}}) == "https"
+    assert scheme_of(row, {"observed": {"got": {**got, "history": [302]}}}) == "http"  # after a redirect: not the first
+
+
+@pytest.mark.parametrize("data", [
+    "hello", "", b"x" * 125, b"x" * 65536, b"m" * (1 << 20), bytes(range(256)) * 4, "ab" * 100 + "a",
+    "κόσμε ☕ 𝄞 ✓" * 30, bytes(range(200)) * 3 + b"!",
+], ids=lambda d: f"{type(d).__name__}{len(d)}")
+def test_message_source_makes_the_message_again(data: str | bytes) -> None:
+    source, whole = message_source(data)
+    assert whole and eval(source) == data  # noqa: S307 -- our own expression
+    assert len(source) < 3000  # a 1 MiB message too
+
+
+def test_a_long_irregular_message_is_cut_and_says_so() -> None:
+    data = random.Random(1).randbytes(10000)
+    source, whole = message_source(data)
+    assert not whole and eval(source) == data[:64]  # noqa: S307
+    row = meta(Scenario("ws.long", "t", "-", "INFO", lambda o: ok("x"), Call(ws=WsCall(send=(data,))),
+                        WsScript(), origin="ws", protocol="ws"))
+    assert row["request"]["ws"]["cut"] == [[0, 10000]]
+    assert "# cut: the first 64 of 10000" in snippet(row, "websockets")
+
+
+def messages_of(code: str) -> list[Any]:
+    """The MESSAGES a snippet sends, evaluated."""
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "MESSAGES":
+            return eval(compile(ast.Expression(node.value), "MESSAGES", "eval"))  # type: ignore[no-any-return]  # noqa: S307
+    raise AssertionError("no MESSAGES in the snippet")
+
+
+@pytest.mark.parametrize("client", WS_CLIENTS)
+def test_ws_snippets_send_the_scenarios_messages(client: str) -> None:
+    for scenario in test_ws.SCENARIOS:
+        code = snippet(meta(scenario), client)
+        compile(code, f"{scenario.id}-{client}", "exec")
+        assert scenario.request.ws is not None
+        assert messages_of(code) == list(scenario.request.ws.send), scenario.id
+        assert f"range({scenario.request.ws.receive})" in code
+        assert "timeout" in code or "wait_for" in code  # every read is bounded
+
+
+@pytest.mark.parametrize("client", TEMPLATES)
+def test_tls_snippets_name_the_ca_and_client_cert(client: str) -> None:
+    for scenario in [*test_tls.SCENARIOS, *test_ws.SCENARIOS]:
+        if not scenario.origin.startswith(("https", "wss")) or client not in clients.of_family(scenario.protocol):
+            continue
+        code = snippet(meta(scenario), client)
+        compile(code, f"{scenario.id}-{client}", "exec")
+        assert any(tls in code for tls in ("'https://", "'wss://", "wrap_socket", "HTTPSConnection")), scenario.id
+        if scenario.request.trust == "ca":
+            assert "'ca.pem'" in code and "# ca.pem: " in code, scenario.id
+        if scenario.request.client_cert:
+            assert "'client.pem'" in code and "'client.key'" in code, scenario.id
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[Servers]:
+    running = Servers().start()
+    yield running
+    running.stop()
+
+
+@pytest.mark.parametrize("client", WS_CLIENTS)
+@pytest.mark.parametrize(("origin", "trust"), [("ws", "default"), ("wss", "ca")])
+def test_ws_snippet_runs_against_the_echo_server(live: Servers, client: str, origin: str, trust: str,
+                                                 tmp_path: Path) -> None:
+    """The snippet, run as a user would (the CA as ./ca.pem), echoes on the live echo server."""
+    if clients.load(client).missing():
+        pytest.skip(f"{client}: {clients.load(client).missing()}")
+    assert live.certs is not None
+    shutil.copy(live.certs.ca_file, tmp_path / "ca.pem")
+    scenario = Scenario("ws.live", "t", "-", "INFO", lambda o: ok("x"),
+                        Call(trust=trust, ws=WsCall(send=("hello", b"\x00\x01" * 40), receive=2)), WsScript(),
+                        origin=origin, protocol="ws")
+    route = live.registry.open(WsScript())
+    try:
+        row = meta(scenario)
+        row["request"]["path"] = route.prefix + "/"
+        sent = {"server": live.server(origin).authority, "method": "GET", "target": "/", "framing": "none",
+                "body_len": 0}
+        code = snippet(row, client, {"observed": {"sent": [sent]}})
+        run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=20)
+        route.settle(1.0)
+        captures, _ = route.snapshot()
+    finally:
+        live.registry.close(route)
+    assert run.returncode == 0, run.stderr[-800:]
+    (capture,) = captures
+    assert [(f.opcode, f.payload) for f in capture.frames][:2] == [(1, b"hello"), (2, b"\x00\x01" * 40)]
+    assert "hello" in run.stdout

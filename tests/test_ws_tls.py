@@ -1,0 +1,67 @@
+"""wss:// for every WebSocket client: one way to make the TLS context, meaningful options.
+
+The context-taking adapters get theirs from ``fixtures.adapter.tls_context`` (the one
+implementation: trust and client certificate) and record its text; websocket-client
+takes paths through ``sslopt``. Either way the cell echoes, and its options name the
+CA and the client certificate, never a file path of this run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from fixtures import clients
+from fixtures.adapter import tls_context
+from fixtures.cell import run_cell
+from matrix.model import Call, WsCall
+from matrix.scenario import Scenario
+from servers import Servers
+from servers.frames import WsScript
+from suites.test_ws import echoes
+
+pytestmark = pytest.mark.selftest
+
+CLIENT_CERT = ("{client_cert}", "{client_key}")
+CASES = [  # (id, trust, client certificate)
+    ("ca", "ca", None),
+    ("off", "off", None),
+    ("ca + client cert", "ca", CLIENT_CERT),
+]
+#: websocket-client's sslopt text per case (the others record tls_context's).
+SSLOPT = {
+    "ca": '{"ca_certs": CA}',
+    "off": '{"cert_reqs": CERT_NONE, "check_hostname": False}',
+    "ca + client cert": '{"ca_certs": CA, "certfile": CLIENT_CERT, "keyfile": CLIENT_KEY}',
+}
+
+
+@pytest.fixture(scope="module")
+def srv() -> Iterator[Servers]:
+    s = Servers().start()
+    yield s
+    s.stop()
+
+
+@pytest.mark.parametrize("client", clients.of_family("ws"))
+@pytest.mark.parametrize(("case", "trust", "cert"), CASES, ids=[c[0] for c in CASES])
+def test_wss_echo_with_trust_and_client_cert(srv: Servers, client: str, case: str, trust: str,
+                                             cert: tuple[str, str] | None) -> None:
+    cls = clients.load(client)
+    if cls.missing():
+        pytest.skip(f"{client}: {cls.missing()}")
+    call = Call(trust=trust, client_cert=cert, ws=WsCall(send=("hello",), receive=1))
+    scenario = Scenario("selftest.wss", "wss echo", "-", "MUST", echoes("hello"), call, WsScript(),
+                        origin="wss", protocol="ws")
+    run = run_cell(scenario, client, cls(srv.certs.ca_file if srv.certs else None), srv)
+    assert run.cell.verdict == "pass", run.cell.summary
+    options = (run.cell.observed or {}).get("options", {})
+    if client == "websocket-client":
+        assert options["sslopt"] == SSLOPT[case]
+    else:
+        files = srv.tls_kit().client_files if cert else None
+        made = tls_context(Call(trust=trust, client_cert=files), srv.certs.ca_file if srv.certs else None)
+        assert made is not None
+        assert options["ssl"] == made[1]
+    assert "/" not in repr(options), options  # names, not this run's temp paths
