@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from servers.certs import Certs, make_certs
 from servers.closed import ClosedPort
 from servers.http import HTTPServer
-from servers.loop import LoopThread
 from servers.origins import start_extra
 from servers.routes import Registry, Route
 from servers.script import Script
@@ -57,21 +56,15 @@ class Servers:
     registry: Registry = field(default_factory=Registry)
     certs: Certs | None = None
     tls: Kit | None = None
-    loop: LoopThread | None = None
     started: dict[str, HTTPServer | ClosedPort] = field(default_factory=dict)
     port80_problem: str | None = None
-    #: The WebSocket servers' own loops, one per kind (echo, raw).
-    ws_loops: dict[str, LoopThread] = field(default_factory=dict)
 
     def start(self) -> Servers:
-        self.loop = LoopThread("clientmatrix-servers")
         self.certs = make_certs()
         try:
-            self.started["http"] = HTTPServer(self.registry, self.loop).start()
-            self.started["https"] = HTTPServer(
-                self.registry, self.loop, tls=self.certs.server_context()
-            ).start()
-            self.started.update(start_extra(self.registry, self.loop))
+            self.started["http"] = HTTPServer(self.registry).start()
+            self.started["https"] = HTTPServer(self.registry, tls=self.certs.server_context()).start()
+            self.started.update(start_extra(self.registry))
         except OSError as exc:
             self.stop()
             raise ServerUnavailable(
@@ -100,21 +93,18 @@ class Servers:
         from servers.ws import EchoServer
 
         kind, tls = WS_ORIGINS[name]
-        if kind not in self.ws_loops:
-            self.ws_loops[kind] = LoopThread(f"clientmatrix-ws-{kind}")
         assert self.certs is not None
         cls = EchoServer if kind == "echo" else FrameServer
-        return cls(self.registry, self.ws_loops[kind], tls=self.certs.server_context() if tls else None).start()
+        return cls(self.registry, tls=self.certs.server_context() if tls else None).start()
 
     def _start_port80(self) -> HTTPServer:
-        assert self.loop is not None
         if self.port80_problem:
             raise ServerUnavailable(self.port80_problem)
         last: Exception | None = None
         for _ in range(PORT80_TRIES):
             host = f"127.0.0.{random.randint(2, 254)}"
             try:
-                return HTTPServer(self.registry, self.loop, host=host, port=80).start()
+                return HTTPServer(self.registry, host=host, port=80).start()
             except OSError as exc:
                 last = exc
         self.port80_problem = (
@@ -134,9 +124,8 @@ class Servers:
         return self.tls
 
     def _start_tls(self, name: str) -> HTTPServer:
-        assert self.loop is not None
         try:
-            return self.tls_kit().start(name, self.registry, self.loop)
+            return self.tls_kit().start(name, self.registry)
         except CannotServe as exc:
             raise ServerUnavailable(str(exc)) from exc
 
@@ -144,8 +133,3 @@ class Servers:
         for server in self.started.values():
             server.stop()
         self.started.clear()
-        for loop in [self.loop, *self.ws_loops.values()]:
-            if loop is not None:
-                loop.stop()
-        self.loop = None
-        self.ws_loops.clear()

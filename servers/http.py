@@ -142,14 +142,17 @@ class HTTPServer:
     def __init__(
         self,
         registry: Registry,
-        loop: LoopThread,
+        loop: LoopThread | None = None,
         *,
         tls: ssl.SSLContext | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.registry = registry
-        self.loop = loop
+        #: Each server on its own thread and event loop (made here unless one is handed in),
+        #: so a slow or stuck connection on one server never delays another's.
+        self._owns_loop = loop is None
+        self.loop = loop if loop is not None else LoopThread(f"clientmatrix-{type(self).__name__}")
         self.tls = tls
         self.host = host
         self.port = port
@@ -175,7 +178,11 @@ class HTTPServer:
                 self._serve, self.host, self.port, ssl=self.tls, limit=MAX_HEAD, reuse_address=True
             )
 
-        self._server = self.loop.run(bind())
+        try:
+            self._server = self.loop.run(bind())
+        except BaseException:
+            self.release_loop()  # a server that could not bind leaves no thread behind
+            raise
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -188,6 +195,12 @@ class HTTPServer:
                 server.close()
 
             self.loop.run(close())
+        self.release_loop()
+
+    def release_loop(self) -> None:
+        """Stop the server's own loop and its thread (a loop handed in is its owner's)."""
+        if self._owns_loop:
+            self.loop.stop()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = next(self._conns)

@@ -7,7 +7,7 @@
     proxy           the forward proxy (servers.proxy), for the environment's
                     HTTP_PROXY / HTTPS_PROXY
 
-Every server binds 127.0.0.1 on port 0, on the session's server loop. Their
+Every server binds 127.0.0.1 on port 0, on a thread and event loop of its own. Their
 origins are known to scripts (``{origin:NAME}``, ``{base:NAME}``) and to
 scenario environments (``Scenario.env``).
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 from servers.http import HTTPServer
-from servers.loop import LoopThread
 from servers.proxy import ProxyServer
 from servers.routes import Registry
 
@@ -34,9 +33,9 @@ class AliasServer(HTTPServer):
         return f"{self.alias}:{self.port}"
 
 
-def start_extra(registry: Registry, loop: LoopThread) -> dict[str, HTTPServer]:
+def start_extra(registry: Registry) -> dict[str, HTTPServer]:
     return {
-        "http-other": HTTPServer(registry, loop).start(),
-        "http-localhost": AliasServer(registry, loop, alias="localhost").start(),
-        "proxy": ProxyServer(registry, loop).start(),
+        "http-other": HTTPServer(registry).start(),
+        "http-localhost": AliasServer(registry, alias="localhost").start(),
+        "proxy": ProxyServer(registry).start(),
     }

@@ -218,7 +218,7 @@ class HelloServer(HTTPServer):
     a protocol_version or certificate_required alert.
     """
 
-    def __init__(self, registry: Registry, loop: LoopThread, tls: ssl.SSLContext, *,
+    def __init__(self, registry: Registry, loop: LoopThread | None, tls: ssl.SSLContext, *,
                  host: str = "127.0.0.1", url_host: str | None = None) -> None:
         super().__init__(registry, loop, tls=tls, host=host)
         self.url_host = url_host or host
@@ -251,6 +251,7 @@ class HelloServer(HTTPServer):
 
         if not self.loop.loop.is_closed():
             self.loop.run(close())
+        self.release_loop()
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -375,7 +376,7 @@ class Kit:
         key.write_bytes(leaf.private_key_pem.bytes())
         return str(cert), str(key)
 
-    def start(self, name: str, registry: Registry, loop: LoopThread) -> HelloServer:
+    def start(self, name: str, registry: Registry, loop: LoopThread | None = None) -> HelloServer:
         """Start the server of kind ``name``; CannotServe (remembered) where this machine cannot."""
         if name in self.problems:
             raise CannotServe(self.problems[name])
