@@ -234,6 +234,9 @@ class HTTPServer:
         captured = route.enter(writer.transport)
         if captured is None:  # the cell timed out: cut, record nothing
             return None
+        connect = self.registry.claim_tunnel(writer.get_extra_info("peername"))
+        if connect is not None:  # this connection is a proxy's tunnel: its CONNECT came first
+            route.record(connect)
         try:
             return await self._handle(conn, head, raw, reader, writer, route, captured)
         except (ConnectionError, asyncio.CancelledError):

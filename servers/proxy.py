@@ -113,7 +113,7 @@ class ProxyServer(HTTPServer):
             await self._forward(capture, writer)
 
     @staticmethod
-    def _record(route: Route | None, capture: Capture, writer: asyncio.StreamWriter) -> bool:
+    def _record(route: Route | None, capture: Capture | None, writer: asyncio.StreamWriter) -> bool:
         """Capture on the cell's route (the client's connection joins it, so an abort cuts it).
 
         False when that cell timed out: the caller cuts the connection, as every server does.
@@ -124,7 +124,8 @@ class ProxyServer(HTTPServer):
         if ended is None:
             return False
         try:
-            route.record(capture)
+            if capture is not None:
+                route.record(capture)
         finally:
             ended()
         return True
@@ -172,19 +173,25 @@ class ProxyServer(HTTPServer):
         up_reader, up_writer = upstream
         writer.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
         here = up_writer.get_extra_info("sockname")
+        # The origin server records the CONNECT before the request that comes through the
+        # tunnel (wire order), when it sees a connection from this end of it.
+        self.registry.tunnel_opened(here, capture)
         found: list[Route] = []
 
         def note(_: bytes) -> None:
             """Before each piece goes back to the client: tie the tunnel to its cell, once."""
             if not found and (route := self.registry.served(here)) is not None:
                 found.append(route)
-                if not self._record(route, capture, writer):
+                if not self._record(route, None, writer):
                     writer.transport.abort()
 
         try:
             await asyncio.gather(relay(reader, up_writer), relay(up_reader, writer, note))
         finally:
             up_writer.close()
+            unclaimed = self.registry.tunnel_closed(here)
+            if unclaimed is not None and found:  # no request reached the origin: record it here
+                found[0].record(unclaimed)
 
 
 async def relay(source: asyncio.StreamReader, sink: asyncio.StreamWriter,

@@ -118,6 +118,25 @@ class Registry:
         self.orphans: list[str] = []
         #: Each named fixture server's origin (``http`` -> ``http://127.0.0.1:PORT``), for scripts.
         self.origins: dict[str, str] = {}
+        #: CONNECT requests whose tunnel is open, by the proxy's end of it (host, port): the
+        #: origin server records one on its cell *before* the request that came through it.
+        self._tunnels: dict[tuple[object, ...], Capture] = {}
+
+    def tunnel_opened(self, here: tuple[object, ...], connect: Capture) -> None:
+        with self._lock:
+            self._tunnels[tuple(here[:2])] = connect
+
+    def tunnel_closed(self, here: tuple[object, ...]) -> Capture | None:
+        """Forget a tunnel; its CONNECT if no origin request claimed it (the proxy records it then)."""
+        with self._lock:
+            return self._tunnels.pop(tuple(here[:2]), None)
+
+    def claim_tunnel(self, peer: tuple[object, ...] | None) -> Capture | None:
+        """The CONNECT behind a connection from ``peer`` to an origin server, once."""
+        if peer is None:
+            return None
+        with self._lock:
+            return self._tunnels.pop(tuple(peer[:2]), None)
 
     def open(self, script: Script) -> Route:
         route = Route(token=f"t{next(self._ids)}", script=script)

@@ -77,9 +77,9 @@ def test_connect_tunnel_is_tied_to_its_cell(servers: Servers) -> None:
         servers.registry.close(route)
     assert head.startswith(b"HTTP/1.1 200 Connection Established")
     assert response.startswith(b"HTTP/1.1 200") and response.endswith(b"ok")
-    assert [(c.method, c.server) for c in sent] == [
-        ("GET", servers.server("https").authority), ("CONNECT", servers.server("proxy").authority)]
-    assert sent[1].target == f"{host}:{port}"
+    assert [(c.method, c.server) for c in sent] == [  # in wire order: the CONNECT first
+        ("CONNECT", servers.server("proxy").authority), ("GET", servers.server("https").authority)]
+    assert sent[0].target == f"{host}:{port}"
 
 
 @pytest.mark.parametrize(("request_line", "status"), [
