@@ -365,8 +365,12 @@ class Recorder:
                                   f"the reports were written to {fallback} instead")
             state.written += write(matrix, fallback)
         if state.update:
-            state.written += expect.update(state.expectations_dir, state.cells.values(),
-                                           {c["id"]: c for c in matrix.clients})
+            try:
+                state.written += expect.update(state.expectations_dir, state.cells.values(),
+                                               {c["id"]: c for c in matrix.clients})
+            except OSError as exc:  # the reports above are written: say what was not
+                state.problems.append(f"could not update the expectations in {state.expectations_dir} "
+                                      f"({exc.strerror or exc}); the run's cells are in the reports written above")
 
     def version_notes(self) -> list[str]:
         """Clients whose installed version is not the one their expectations were recorded with."""
