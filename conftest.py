@@ -68,7 +68,7 @@ class State:
     deadline: float
     report_dir: Path
     expectations_dir: Path
-    expectations: dict[str, dict[str, Expected]]
+    expectations: dict[str, expect.Expectations]
     update: bool
     controller: bool
     cleared_env: list[str]
@@ -79,6 +79,13 @@ class State:
     written: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     seen_ids: dict[str, str] = field(default_factory=dict)
+    resolved: dict[str, dict[str, Expected]] = field(default_factory=dict)
+
+    def expected(self, client: str, version: str | None) -> dict[str, Expected]:
+        """A client's expectations for its installed version: the base and the overrides for it."""
+        if client not in self.resolved:
+            self.resolved[client] = self.expectations.get(client, expect.Expectations()).resolve(version)
+        return self.resolved[client]
 
 
 STATE = pytest.StashKey[State]()
@@ -277,7 +284,8 @@ class CellRunner:
             result = Run(Cell(self.scenario.id, self.client, "error",
                               f"harness error: {type(exc).__name__}: {exc}"[:300]))
         cell = result.cell
-        expected = state.expectations.get(self.client, {}).get(self.scenario.id)
+        version = self.adapters.meta(self.client).get("version")
+        expected = state.expected(self.client, version).get(self.scenario.id)
         cell = Cell(cell.scenario, cell.client, cell.verdict, cell.summary, cell.observed,
                     expected, cell.outcome, cell.duration_ms)
         # Through JSON: the property travels from xdist workers, which send plain types only
@@ -373,13 +381,19 @@ class Recorder:
                                       f"({exc.strerror or exc}); the run's cells are in the reports written above")
 
     def version_notes(self) -> list[str]:
-        """Clients whose installed version is not the one their expectations were recorded with."""
+        """Clients whose installed version their expectations were not recorded for: neither the
+        base version nor an override section covers it (read after an update: it may add one)."""
         notes = []
         for client, meta in sorted(self.state.client_meta.items()):
-            recorded = expect.recorded_version(self.state.expectations_dir, client)
-            if recorded and recorded != meta.get("version"):
+            try:
+                recorded = expect.load(self.state.expectations_dir, client)
+            except expect.ExpectationsError:
+                continue
+            installed = meta.get("version")
+            if recorded.version and not recorded.covers(installed):
                 notes.append(f"note: expectations/{client}.json was recorded with {meta.get('library')} "
-                             f"{recorded}; installed is {meta.get('version')}: differences may be the version")
+                             f"{recorded.version}, and has no override section for {installed} (installed): "
+                             "differences may be the version")
         return notes
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:

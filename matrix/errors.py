@@ -61,6 +61,9 @@ COMMON: tuple[Rule, ...] = (
     *HTTPLIB,
     ("http.client.HTTPException", "protocol-error"),
     ("TimeoutError", "read-timeout"),
+    # Python 3.10: asyncio's TimeoutError is its own class, not the builtin (3.11 made it
+    # an alias), so its qualified name is asyncio.exceptions.TimeoutError there.
+    ("asyncio.exceptions.TimeoutError", "read-timeout"),
     ("zlib.error", "decode-error"),
     ("UnicodeEncodeError", "invalid-request"),
 )

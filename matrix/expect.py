@@ -2,22 +2,37 @@
 
 One JSON file per client, ``expectations/<client>.json``:
 
-    {"client": "requests", "library": "requests", "version": "2.34.2",
-     "cells": {"methods.get": {"verdict": "pass", "summary": "..."}, ...}}
+    {"client": "urllib", "library": "python", "version": "3.11.7",
+     "cells": {"methods.get": {"verdict": "pass", "summary": "..."}, ...},
+     "on": {"python 3.13": {"redirect.301.head": {"verdict": "pass", "summary": "..."}}}}
+
+``cells`` is the base: every cell, recorded with ``version`` of ``library`` (the pinned
+version on the project's main Python; for the stdlib clients, whose library is
+``python``, the Python version). ``on`` holds overrides for other versions, one section
+per ``"<library> <version>"`` key; the version is a prefix by dotted parts, so
+``python 3.13`` applies to 3.13.0 and 3.13.5 (not 3.130), ``websockets 16.1.1`` to that
+version only. A section holds only the cells that differ from the base; an empty one
+says the version was recorded and behaves as the base. Loading for an installed version
+takes the base, then applies the sections that match it, least specific first.
 
 A cell whose verdict and summary match its expectation passes in pytest; one that
 differs fails with a diff: the behaviour changed, or a bug was fixed, and either
 is news. ``pytest --update-expectations`` rewrites the files from a run, merging:
-cells that did not run keep their old record. Files are written sorted and with
-one cell per line group, so the diff is reviewed like code.
+cells that did not run keep their old record. On the recorded version it updates the
+base; on any other version it writes the cells that differ from the base into that
+version's section (the most specific matching one, else a new one: ``python 3.13`` for
+a Python, the exact version for a library) and never touches the base. Files are
+written sorted and with one cell per line group, so the diff is reviewed like code.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,18 +57,97 @@ def path_for(folder: Path, client: str) -> Path:
     return folder / f"{client}.json"
 
 
-def load(folder: Path, client: str) -> dict[str, Expected]:
+def parts(version: str) -> list[str]:
+    return version.split(".")
+
+
+def matches(prefix: str, version: str) -> bool:
+    """Whether a section's version (a prefix by dotted parts) covers an installed version."""
+    want = parts(prefix)
+    return parts(version)[: len(want)] == want
+
+
+def section_key(library: str, version: str) -> str:
+    return f"{library} {version}"
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """``"python 3.13"`` -> ``("python", "3.13")``; a malformed key raises ValueError."""
+    library, _, version = key.rpartition(" ")
+    if not library or not re.fullmatch(r"[^.\s]+(\.[^.\s]+)*", version):
+        raise ValueError(f"override key {key!r} is not '<library> <version>' (e.g. 'python 3.13')")
+    return library, version
+
+
+def _numbers(key: str) -> list[tuple[int, int, str]]:
+    """A key's version, compared by number where its parts are numbers (3.9 < 3.10)."""
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts(split_key(key)[1])]
+
+
+def _order(key: str) -> tuple[int, list[tuple[int, int, str]]]:
+    """The order sections apply in: least specific first (python 3.13 before python 3.13.1)."""
+    return len(parts(split_key(key)[1])), _numbers(key)
+
+
+@dataclass
+class Expectations:
+    """One client's file: the base cells and the per-version override sections."""
+
+    library: str = ""
+    version: str = ""
+    cells: dict[str, Expected] = field(default_factory=dict)
+    on: dict[str, dict[str, Expected]] = field(default_factory=dict)
+
+    def sections(self, version: str | None) -> list[str]:
+        """The override sections that apply to ``version``, least specific first."""
+        if not version:
+            return []
+        keys = [k for k in self.on if matches(split_key(k)[1], version)]
+        return sorted(keys, key=_order)
+
+    def resolve(self, version: str | None) -> dict[str, Expected]:
+        """The expectations for an installed version: the base, then its sections."""
+        resolved = dict(self.cells)
+        for key in self.sections(version):
+            resolved.update(self.on[key])
+        return resolved
+
+    def covers(self, version: str | None) -> bool:
+        """Whether the file was recorded for ``version``: its base version, or a section of it."""
+        return bool(version) and (version == self.version or bool(self.sections(version)))
+
+
+def _cells(raw: Mapping[str, Any]) -> dict[str, Expected]:
+    loaded = {sid: Expected(str(e["verdict"]), str(e["summary"])) for sid, e in raw.items()}
+    wrong = sorted({e.verdict for e in loaded.values()} - set(VERDICTS))
+    if wrong:
+        raise ValueError(f"unknown verdict {wrong[0]!r} (known: {', '.join(VERDICTS)})")
+    return loaded
+
+
+def parse(data: Any) -> Expectations:
+    """An expectations file's JSON -> Expectations; ValueError/KeyError/TypeError when broken."""
+    exp = Expectations(str(data.get("library") or ""), str(data.get("version") or ""), _cells(data["cells"]))
+    on = data.get("on") or {}
+    if not isinstance(on, dict):
+        raise TypeError(f"'on' must map '<library> <version>' to cells, not {type(on).__name__}")
+    for key, raw in on.items():
+        library, version = split_key(key)
+        if exp.library and library != exp.library:
+            raise ValueError(f"override {key!r} names {library!r}, but this file is for {exp.library!r}")
+        if exp.version and matches(version, exp.version):
+            raise ValueError(f"override {key!r} covers the recorded version {exp.version}, whose cells "
+                             "belong in 'cells'")
+        exp.on[key] = _cells(raw)
+    return exp
+
+
+def load(folder: Path, client: str) -> Expectations:
     path = path_for(folder, client)
     if not path.exists():
-        return {}
+        return Expectations()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        cells = data["cells"]
-        loaded = {sid: Expected(str(e["verdict"]), str(e["summary"])) for sid, e in cells.items()}
-        wrong = sorted({e.verdict for e in loaded.values()} - set(VERDICTS))
-        if wrong:
-            raise ValueError(f"unknown verdict {wrong[0]!r} (known: {', '.join(VERDICTS)})")
-        return loaded
+        return parse(json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ExpectationsError(
             f"{path} is not a valid expectations file ({type(exc).__name__}: {exc}). "
@@ -62,16 +156,7 @@ def load(folder: Path, client: str) -> dict[str, Expected]:
         ) from exc
 
 
-def recorded_version(folder: Path, client: str) -> str | None:
-    """The library version an expectations file was recorded with (None: no file, or none said)."""
-    try:
-        version = json.loads(path_for(folder, client).read_text(encoding="utf-8")).get("version")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return str(version) if version else None
-
-
-def load_all(folder: Path, clients: Iterable[str]) -> dict[str, dict[str, Expected]]:
+def load_all(folder: Path, clients: Iterable[str]) -> dict[str, Expectations]:
     return {client: load(folder, client) for client in clients}
 
 
@@ -106,8 +191,28 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
+def target_section(exp: Expectations, library: str, version: str) -> str:
+    """Where a run of ``version`` (not the recorded one) is written: the most specific
+    section that already covers it, else a new one. A Python's behaviour changes with its
+    minor releases, so the stdlib clients get ``python 3.13`` (the full version when only
+    the patch differs from the recorded one); a library gets its exact version."""
+    existing = exp.sections(version)
+    if existing:
+        return existing[-1]
+    if library == "python":
+        minor = ".".join(parts(version)[:2])
+        if not (exp.version and matches(minor, exp.version)):
+            return section_key(library, minor)
+    return section_key(library, version)
+
+
 def update(folder: Path, cells: Iterable[Cell], clients: dict[str, dict[str, Any]]) -> list[Path]:
-    """Merge the run's graded cells into the files; return the files written."""
+    """Merge the run's graded cells into the files; return the files written.
+
+    On the recorded version (or with no file yet) the base ``cells`` are merged. On another
+    version only that version's section changes: a cell that differs from what the other
+    matching sections and the base give is written there, one that agrees is dropped from it.
+    """
     by_client: dict[str, list[Cell]] = {}
     for cell in cells:
         if cell.outcome == "skipped" or cell.verdict == "error":
@@ -117,19 +222,39 @@ def update(folder: Path, cells: Iterable[Cell], clients: dict[str, dict[str, Any
     for client, new in sorted(by_client.items()):
         path = path_for(folder, client)
         try:
-            old = json.loads(path.read_text(encoding="utf-8"))["cells"] if path.exists() else {}
-        except (ValueError, KeyError, TypeError):
-            old = {}
-        merged = dict(old)
-        for cell in new:
-            merged[cell.scenario] = {"verdict": cell.verdict, "summary": cell.summary}
+            old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+            exp = parse(old)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            old, exp = {}, Expectations()
         meta = clients.get(client, {})
-        doc = {
+        library = str(meta.get("library") or exp.library)
+        version = str(meta.get("version") or "")
+        base = dict(old.get("cells") or {})
+        on = {k: dict(v) for k, v in (old.get("on") or {}).items()}
+        if not exp.version or not version or version == exp.version:
+            for cell in new:
+                base[cell.scenario] = {"verdict": cell.verdict, "summary": cell.summary}
+            recorded = version or exp.version
+        else:
+            key = target_section(exp, library, version)
+            reference = Expectations(exp.library, exp.version, exp.cells,
+                                     {k: v for k, v in exp.on.items() if k != key}).resolve(version)
+            section = on.setdefault(key, {})
+            for cell in new:
+                if reference.get(cell.scenario) == Expected(cell.verdict, cell.summary):
+                    section.pop(cell.scenario, None)
+                else:
+                    section[cell.scenario] = {"verdict": cell.verdict, "summary": cell.summary}
+            recorded = exp.version
+        doc: dict[str, Any] = {
             "client": client,
-            "library": meta.get("library", ""),
-            "version": meta.get("version", ""),
-            "cells": dict(sorted(merged.items())),
+            "library": library,
+            "version": recorded,
+            "cells": dict(sorted(base.items())),
         }
+        if on:
+            keys = sorted(on, key=lambda k: (split_key(k)[0], _numbers(k)))
+            doc["on"] = {k: dict(sorted(on[k].items())) for k in keys}
         atomic_write(path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
         written.append(path)
     return written

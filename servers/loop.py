@@ -45,6 +45,10 @@ class LoopThread:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            # Close the async generators a failed call left open (httpcore's body iterator)
+            # on this loop, now: collected after it closed, their aclose() would be
+            # scheduled on a dead loop ("coroutine ... was never awaited", seen on 3.13).
+            await asyncio.get_running_loop().shutdown_asyncgens()
 
         try:
             self.run(cancel_all())

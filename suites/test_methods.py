@@ -70,8 +70,10 @@ def host_is(expected: str) -> Check:
         want = server_host if expected == "no-port" else c.server
         if len(hosts) != 1:
             return bad(f"{len(hosts)} Host fields sent")
-        shown = hosts[0].replace(port, "<port>") if port else hosts[0]
-        shown = shown.replace(server_host, "<host>")
+        # The host first, then ":<port>": the port-80 server's address is random, and in
+        # 127.0.0.180 a bare "80" would be taken for the port.
+        shown = hosts[0].replace(server_host, "<host>")
+        shown = shown.replace(f":{port}", ":<port>") if port else shown
         return Result(hosts[0] == want, f"Host: {shown}")
 
     return check

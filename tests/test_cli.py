@@ -223,3 +223,34 @@ def test_the_users_environment_cannot_change_a_cell(tmp_path: Path) -> None:
     assert clean.returncode == 0, clean.stdout[-2000:]
     assert dirty.returncode == 0, dirty.stdout[-3000:]
     assert cells(tmp_path / "clean") == cells(tmp_path / "dirty")
+
+
+def test_a_run_on_another_version_records_an_override_and_never_the_base(tmp_path: Path) -> None:
+    """urllib's expectations as if recorded on Python 2.7.18: this Python gets its own section."""
+    import platform
+
+    exp = tmp_path / "exp"
+    shutil.copytree(ROOT / "expectations", exp)
+    doc = json.loads((exp / "urllib.json").read_text())
+    doc["version"], doc["on"] = "2.7.18", {}
+    doc["cells"]["status.404"]["summary"] = "an old behaviour"
+    (exp / "urllib.json").write_text(json.dumps(doc))
+    args = [*SUBSET, "--clients", "urllib", "--expectations-dir", str(exp), f"--matrix-dir={tmp_path}"]
+    minor = "python " + ".".join(platform.python_version().split(".")[:2])
+
+    r = pytest_run(*args)
+    assert r.returncode == 1 and "- expected: pass: an old behaviour" in r.stdout
+    assert "recorded with python 2.7.18, and has no override section for" in r.stdout
+
+    r = pytest_run(*args, "--update-expectations")
+    assert r.returncode == 0, r.stdout[-2000:]
+    after = json.loads((exp / "urllib.json").read_text())
+    assert after["cells"] == doc["cells"] and after["version"] == "2.7.18", "the base is never touched"
+    assert list(after["on"]) == [minor] and list(after["on"][minor]) == ["status.404"]
+    real = json.loads((ROOT / "expectations" / "urllib.json").read_text())["cells"]["status.404"]
+    assert after["on"][minor]["status.404"] == real
+    assert "has no override section" not in r.stdout
+
+    r = pytest_run(*args)
+    assert r.returncode == 0, r.stdout[-2000:]  # the override holds
+    assert "has no override section" not in r.stdout

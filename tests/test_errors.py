@@ -80,3 +80,13 @@ def test_real_exception_maps_to_kind(servers: Servers, client: str, cause: str, 
     error = cell.observed["error"]
     assert error is not None, f"{client} returned a response for {cause}: {cell.observed['got']}"
     assert error["kind"] == kind, f"{error['type']}: {error['message'][:300]}"
+
+
+def test_asyncio_timeout_is_a_read_timeout_on_every_python() -> None:
+    # 3.11 made asyncio.TimeoutError the builtin TimeoutError; on 3.10 it is its own class
+    # (asyncio.exceptions.TimeoutError), which aiohttp's whole-request timeout raises.
+    import asyncio
+
+    from matrix.errors import classify
+
+    assert classify(asyncio.TimeoutError()).kind == "read-timeout"

@@ -62,3 +62,20 @@ def test_location_names_another_server(servers: Servers, location: str, name: st
         servers.registry.close(route)
     assert response.startswith(b"HTTP/1.1 302")
     assert header(response, "Location") == servers.server(name).origin + route.prefix + tail
+
+
+@pytest.mark.parametrize(("server", "host", "expected", "summary"), [
+    ("127.0.0.7:80", "127.0.0.7", "no-port", "Host: <host>"),
+    ("127.0.0.180:80", "127.0.0.180", "no-port", "Host: <host>"),        # "80" inside the address
+    ("127.0.0.80:80", "127.0.0.80:80", "no-port", "Host: <host>:<port>"),
+    ("127.0.0.1:8080", "127.0.0.1:8080", "with-port", "Host: <host>:<port>"),
+    ("127.0.0.1:41280", "127.0.0.1:41280", "with-port", "Host: <host>:<port>"),
+])
+def test_host_summary_elides_host_and_port_whatever_the_address(
+        server: str, host: str, expected: str, summary: str) -> None:
+    from matrix.model import Capture, Observation
+    from suites.test_methods import host_is
+
+    sent = Capture("GET", "/", "HTTP/1.1", (("Host", host),), b"", "none", b"", server=server)
+    result = host_is(expected)(Observation(sent=(sent,)))
+    assert result.summary == summary
