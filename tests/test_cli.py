@@ -218,11 +218,10 @@ def test_the_users_environment_cannot_change_a_cell(tmp_path: Path) -> None:
                "REQUESTS_CA_BUNDLE": "/nonexistent.pem", "SSL_CERT_FILE": "/nonexistent.pem",
                "WEBSOCKET_CLIENT_CA_BUNDLE": "/nonexistent.pem", "WEBSOCKETS_USER_AGENT": "hostile/1"}
     rows = ["-k", "request.default-headers or status.200 or ws.echo.text or ws.handshake-headers or tls.trusted-ca"]
-    clean = pytest_run(*rows, f"--matrix-dir={tmp_path / 'clean'}")
-    dirty = pytest_run(*rows, f"--matrix-dir={tmp_path / 'dirty'}", env=hostile)
-    assert clean.returncode == 0, clean.stdout[-2000:]
+    dirty = pytest_run(*rows, f"--matrix-dir={tmp_path}", env=hostile)
+    # exit 0: every cell matched its recorded expectation (verdict and summary), as on a clean machine
     assert dirty.returncode == 0, dirty.stdout[-3000:]
-    assert cells(tmp_path / "clean") == cells(tmp_path / "dirty")
+    assert len(cells(tmp_path)) == 3 * 8 + 2 * 6
 
 
 def test_a_run_on_another_version_records_an_override_and_never_the_base(tmp_path: Path) -> None:
