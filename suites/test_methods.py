@@ -30,25 +30,25 @@ def sends(method: str, body: bytes = b"", *, no_length: bool = False) -> Check:
         if not obs.sent:
             return bad(f"nothing sent; {outcome(obs)}")
         c = obs.sent[0]
-        cl = c.header("Content-Length")
-        length = f", Content-Length: {cl}" if cl is not None and c.framing == "none" else ""
-        summary = f"sent {wire(c.method)}, {framing(c)}{length}; {outcome(obs)}"
         good = c.method == method and c.body == body and obs.got is not None and obs.error is None
-        if no_length and cl is not None:
+        if no_length and c.header("Content-Length") is not None:
             good = False
-        return Result(good, summary)
+        return Result(good, sent_words(obs))
 
     return check
 
 
-def records(obs: Observation) -> Result:
-    """INFO rows: what was sent, in words."""
-    if not obs.sent:
-        return bad(f"nothing sent; {outcome(obs)}")
+def sent_words(obs: Observation) -> str:
+    """What the first request carried, in words: method, body framing, a bodiless Content-Length."""
     c = obs.sent[0]
     cl = c.header("Content-Length")
     length = f", Content-Length: {cl}" if cl is not None and c.framing == "none" else ""
-    return ok(f"sent {wire(c.method)}, {framing(c)}{length}; {outcome(obs)}")
+    return f"sent {wire(c.method)}, {framing(c)}{length}; {outcome(obs)}"
+
+
+def records(obs: Observation) -> Result:
+    """INFO rows: what was sent, in words."""
+    return ok(sent_words(obs)) if obs.sent else bad(f"nothing sent; {outcome(obs)}")
 
 
 def default_headers(obs: Observation) -> Result:
