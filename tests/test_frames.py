@@ -11,7 +11,6 @@ import asyncio
 import base64
 import os
 import socket
-from collections.abc import Iterator
 
 import pytest
 
@@ -113,11 +112,6 @@ def test_accept_matches_rfc_example() -> None:
     assert accept_for("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
 
-@pytest.fixture(scope="module")
-def servers() -> Iterator[Servers]:
-    running = Servers().start()
-    yield running
-    running.stop()
 
 
 def read_one(sock: socket.socket, buf: bytearray) -> Frame:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -25,33 +24,28 @@ from servers.script import Hold, Raw, Reply, Send
 HTTP_CLIENTS = clients.of_family("http")
 
 
-@pytest.fixture(scope="module")
-def srv() -> Iterator[Servers]:
-    s = Servers().start()
-    yield s
-    s.stop()
 
 
-def adapter_for(client: str, srv: Servers) -> Adapter:
+def adapter_for(client: str, servers: Servers) -> Adapter:
     cls = clients.load(client)
     if cls.missing():
         pytest.skip(f"{client}: {cls.missing()}")
-    return cls(srv.certs.ca_file if srv.certs else None)
+    return cls(servers.certs.ca_file if servers.certs else None)
 
 
 @pytest.mark.parametrize("client", HTTP_CLIENTS)
-def test_a_hung_client_is_recorded_as_timeout_within_the_deadline(client: str, srv: Servers) -> None:
+def test_a_hung_client_is_recorded_as_timeout_within_the_deadline(client: str, servers: Servers) -> None:
     hang = Scenario("selftest.hang", "server sends half a body, then holds", "-", "MUST", lambda o: ok("done"),
                     Call("GET"), Raw((Send(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab"), Hold(5.0))))
-    adapter = adapter_for(client, srv)  # made (and its library imported) before the clock starts
+    adapter = adapter_for(client, servers)  # made (and its library imported) before the clock starts
     start = time.monotonic()
-    run = run_cell(hang, client, adapter, srv, deadline=0.3)
+    run = run_cell(hang, client, adapter, servers, deadline=0.3)
     assert run.cell.verdict == "timeout"
     assert run.cell.summary == "no answer within the cell deadline"
     assert time.monotonic() - start < 0.3 + 1.5  # deadline + grace + settle
 
 
-def test_a_missing_library_is_unsupported_not_a_crash(srv: Servers) -> None:
+def test_a_missing_library_is_unsupported_not_a_crash(servers: Servers) -> None:
     base = clients.load("requests")
 
     class Absent(base):  # type: ignore[valid-type,misc]
@@ -60,7 +54,7 @@ def test_a_missing_library_is_unsupported_not_a_crash(srv: Servers) -> None:
     reason = Absent.missing()
     assert reason is not None and reason.startswith("not installed")
     scenario = Scenario("selftest.any", "t", "-", "MUST", lambda o: ok("x"))
-    run = run_cell(scenario, "requests", reason, srv)
+    run = run_cell(scenario, "requests", reason, servers)
     assert (run.cell.verdict, run.skip) == ("unsupported", reason)
 
 
@@ -88,11 +82,11 @@ def test_the_chain_is_searched_innermost_first() -> None:
         assert classify(exc).kind == "connect-refused"
 
 
-def test_environment_is_set_for_the_cell_and_restored(srv: Servers) -> None:
+def test_environment_is_set_for_the_cell_and_restored(servers: Servers) -> None:
     os.environ.pop("CLIENTMATRIX_SELFTEST", None)
-    with environment((("CLIENTMATRIX_SELFTEST", "{origin:http}|{ca_file}"),), srv):
+    with environment((("CLIENTMATRIX_SELFTEST", "{origin:http}|{ca_file}"),), servers):
         value = os.environ["CLIENTMATRIX_SELFTEST"]
-        assert value.startswith(srv.server("http").origin) and value.endswith("ca.pem")
+        assert value.startswith(servers.server("http").origin) and value.endswith("ca.pem")
     assert "CLIENTMATRIX_SELFTEST" not in os.environ
 
 
@@ -125,10 +119,10 @@ def test_a_check_that_raises_or_a_server_error_is_the_harness_error() -> None:
     assert grade(s2, Observation(server_errors=("server error: boom",)))[0] == "error"
 
 
-def test_a_real_cell_records_both_sides(srv: Servers) -> None:
+def test_a_real_cell_records_both_sides(servers: Servers) -> None:
     scenario = Scenario("selftest.both", "t", "-", "MUST", lambda o: ok("fine"),
                         Call("POST", path="/x", body=b"abc"), Reply(201, body=b"made"))
-    run = run_cell(scenario, "requests", adapter_for("requests", srv), srv)
+    run = run_cell(scenario, "requests", adapter_for("requests", servers), servers)
     observed = run.cell.observed or {}
     (sent,) = observed["sent"]
     assert (sent["method"], sent["framing"], sent["body_len"]) == ("POST", "content-length", 3)
@@ -136,7 +130,7 @@ def test_a_real_cell_records_both_sides(srv: Servers) -> None:
     assert run.cell.verdict == "pass"
 
 
-def test_a_fixture_server_error_reaches_the_cell_as_error(srv: Servers) -> None:
+def test_a_fixture_server_error_reaches_the_cell_as_error(servers: Servers) -> None:
     from servers.script import Script
 
     def explode(capture: object, subpath: str) -> Reply:
@@ -144,12 +138,12 @@ def test_a_fixture_server_error_reaches_the_cell_as_error(srv: Servers) -> None:
 
     scenario = Scenario("selftest.server-bug", "t", "-", "MUST", lambda o: ok("fine"), Call("GET"),
                         Script(dynamic=explode))
-    run = run_cell(scenario, "requests", adapter_for("requests", srv), srv, deadline=2.0)
+    run = run_cell(scenario, "requests", adapter_for("requests", servers), servers, deadline=2.0)
     assert run.cell.verdict == "error"
     assert "a bug in a script" in run.cell.summary
 
 
-def test_an_adapter_bug_is_the_harness_error_not_a_library_behaviour(srv: Servers) -> None:
+def test_an_adapter_bug_is_the_harness_error_not_a_library_behaviour(servers: Servers) -> None:
     base = clients.load("requests")
 
     class Buggy(base):  # type: ignore[valid-type,misc]
@@ -157,7 +151,7 @@ def test_an_adapter_bug_is_the_harness_error_not_a_library_behaviour(srv: Server
             return header_dict(None)  # type: ignore[arg-type]  # an AttributeError inside fixtures/
 
     scenario = Scenario("selftest.refusal", "t", "-", "MUST", lambda o: ok("refused: fine"))
-    run = run_cell(scenario, "requests", Buggy(None), srv)
+    run = run_cell(scenario, "requests", Buggy(None), servers)
     assert run.cell.verdict == "error" and "adapter error (ours" in run.cell.summary
 
 

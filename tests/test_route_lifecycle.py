@@ -11,7 +11,6 @@ import base64
 import os
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -27,11 +26,6 @@ pytestmark = pytest.mark.selftest
 QUICK = 0.3
 
 
-@pytest.fixture(scope="module")
-def servers() -> Iterator[Servers]:
-    running = Servers().start()
-    yield running
-    running.stop()
 
 
 def upgrade(route: Route, host: str, *, key: bool = True, version: str = "13") -> bytes:

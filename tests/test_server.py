@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -20,16 +19,11 @@ from servers.script import Close, Hold, Raw, Reply, Script, Send, Sleep
 TIMEOUT = 3.0
 
 
-@pytest.fixture(scope="module")
-def srv() -> Iterator[Servers]:
-    s = Servers().start()
-    yield s
-    s.stop()
 
 
-def exchange(srv: Servers, data: bytes, name: str = "http") -> bytes:
+def exchange(servers: Servers, data: bytes, name: str = "http") -> bytes:
     """Send raw bytes, read until the server closes (or TIMEOUT)."""
-    server = srv.server(name)
+    server = servers.server(name)
     with socket.create_connection((server.host, server.port), timeout=TIMEOUT) as sock:
         sock.sendall(data)
         sock.shutdown(socket.SHUT_WR)
@@ -39,9 +33,9 @@ def exchange(srv: Servers, data: bytes, name: str = "http") -> bytes:
     return out
 
 
-def route(srv: Servers, response: Reply | Raw | Script | None = None) -> Route:
+def route(servers: Servers, response: Reply | Raw | Script | None = None) -> Route:
     script = response if isinstance(response, Script) else Script(default=response or Reply(body=b"ok"))
-    return srv.registry.open(script)
+    return servers.registry.open(script)
 
 
 CAPTURE_CASES = [
@@ -59,11 +53,11 @@ CAPTURE_CASES = [
 
 @pytest.mark.parametrize("data,method,framing,body,headers", [c[1:] for c in CAPTURE_CASES],
                          ids=[c[0] for c in CAPTURE_CASES])
-def test_capture_is_byte_exact(srv: Servers, data: bytes, method: str, framing: str, body: bytes,
+def test_capture_is_byte_exact(servers: Servers, data: bytes, method: str, framing: str, body: bytes,
                                headers: list[tuple[str, str]]) -> None:
-    r = route(srv)
+    r = route(servers)
     raw = data.replace(b"{t}", r.prefix.encode() + b"/p?q=1")
-    exchange(srv, raw.replace(b"HTTP/1.1\r\nHost", b"HTTP/1.1\r\nConnection: close\r\nHost", 1))
+    exchange(servers, raw.replace(b"HTTP/1.1\r\nHost", b"HTTP/1.1\r\nConnection: close\r\nHost", 1))
     r.settle()
     (cap,) = r.captures
     assert (cap.method, cap.framing, cap.body) == (method, framing, body)
@@ -72,52 +66,52 @@ def test_capture_is_byte_exact(srv: Servers, data: bytes, method: str, framing: 
     assert cap.raw.startswith(raw.split(b"\r\n", 1)[0])
 
 
-def test_keep_alive_serves_several_requests_on_one_connection(srv: Servers) -> None:
-    r = route(srv)
+def test_keep_alive_serves_several_requests_on_one_connection(servers: Servers) -> None:
+    r = route(servers)
     one = f"GET {r.prefix}/a HTTP/1.1\r\nHost: x\r\n\r\n".encode()
     last = f"GET {r.prefix}/b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
-    out = exchange(srv, one + one + last)
+    out = exchange(servers, one + one + last)
     assert out.count(b"HTTP/1.1 200 OK") == 3
     r.settle()
     assert len({c.connection for c in r.captures}) == 1
     assert [c.target[-2:] for c in r.captures] == ["/a", "/a", "/b"]
 
 
-def test_reply_keeps_header_order_and_case_and_adds_length(srv: Servers) -> None:
-    r = route(srv, Reply(201, reason="Made", headers=(("x-Low", "1"), ("X-UP", "2")), body=b"hey"))
-    out = exchange(srv, f"GET {r.prefix}/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+def test_reply_keeps_header_order_and_case_and_adds_length(servers: Servers) -> None:
+    r = route(servers, Reply(201, reason="Made", headers=(("x-Low", "1"), ("X-UP", "2")), body=b"hey"))
+    out = exchange(servers, f"GET {r.prefix}/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
     assert out == b"HTTP/1.1 201 Made\r\nx-Low: 1\r\nX-UP: 2\r\nContent-Length: 3\r\n\r\nhey"
 
 
-def test_reply_interim_responses_come_first_and_head_has_no_body(srv: Servers) -> None:
-    r = route(srv, Reply(200, body=b"body", interim=((103, (("Link", "</a>"),)),)))
-    out = exchange(srv, f"HEAD {r.prefix}/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+def test_reply_interim_responses_come_first_and_head_has_no_body(servers: Servers) -> None:
+    r = route(servers, Reply(200, body=b"body", interim=((103, (("Link", "</a>"),)),)))
+    out = exchange(servers, f"HEAD {r.prefix}/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
     assert out == b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n"
 
 
-def test_raw_sends_exact_bytes_with_actions_and_closes(srv: Servers) -> None:
-    r = route(srv, Raw((b"HTTP/1.1 200 X\r\n", Sleep(0.05), b"Content-Length: 9\r\n\r\nabc", Close())))
+def test_raw_sends_exact_bytes_with_actions_and_closes(servers: Servers) -> None:
+    r = route(servers, Raw((b"HTTP/1.1 200 X\r\n", Sleep(0.05), b"Content-Length: 9\r\n\r\nabc", Close())))
     start = time.monotonic()
-    out = exchange(srv, f"GET {r.prefix}/ HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    out = exchange(servers, f"GET {r.prefix}/ HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     assert out == b"HTTP/1.1 200 X\r\nContent-Length: 9\r\n\r\nabc"
     assert time.monotonic() - start >= 0.05
 
 
-def test_placeholders_point_back_at_the_cell(srv: Servers) -> None:
-    r = route(srv, Reply(302, headers=(("Location", "{base}/next"),)))
-    out = exchange(srv, f"GET {r.prefix}/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-    assert f"Location: {srv.server('http').origin}{r.prefix}/next".encode() in out
+def test_placeholders_point_back_at_the_cell(servers: Servers) -> None:
+    r = route(servers, Reply(302, headers=(("Location", "{base}/next"),)))
+    out = exchange(servers, f"GET {r.prefix}/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    assert f"Location: {servers.server('http').origin}{r.prefix}/next".encode() in out
 
 
-def test_routes_by_sub_path(srv: Servers) -> None:
-    r = route(srv, Script(default=Reply(body=b"default"), routes={"/next": Reply(body=b"next")}))
-    out = exchange(srv, f"GET {r.prefix}/next?x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+def test_routes_by_sub_path(servers: Servers) -> None:
+    r = route(servers, Script(default=Reply(body=b"default"), routes={"/next": Reply(body=b"next")}))
+    out = exchange(servers, f"GET {r.prefix}/next?x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
     assert out.endswith(b"next")
 
 
-def test_hold_is_bounded_and_abort_cuts_the_connection(srv: Servers) -> None:
-    r = route(srv, Raw((Send(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab"), Hold(5.0))))
-    server = srv.server("http")
+def test_hold_is_bounded_and_abort_cuts_the_connection(servers: Servers) -> None:
+    r = route(servers, Raw((Send(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab"), Hold(5.0))))
+    server = servers.server("http")
     with socket.create_connection((server.host, server.port), timeout=TIMEOUT) as sock:
         sock.sendall(f"GET {r.prefix}/ HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         time.sleep(0.1)
@@ -144,26 +138,26 @@ GARBAGE = [
 
 
 @pytest.mark.parametrize("data", [g[1] for g in GARBAGE], ids=[g[0] for g in GARBAGE])
-def test_server_survives_garbage(srv: Servers, data: bytes) -> None:
-    out = exchange(srv, data)
+def test_server_survives_garbage(servers: Servers, data: bytes) -> None:
+    out = exchange(servers, data)
     assert out in (b"",) or out.startswith(b"HTTP/1.1 400")
     # ... and still serves the next client normally
-    r = route(srv)
-    ok = exchange(srv, f"GET {r.prefix}/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    r = route(servers)
+    ok = exchange(servers, f"GET {r.prefix}/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
     assert ok.endswith(b"\r\n\r\nok")
 
 
-def test_unparseable_request_is_captured_on_its_cell(srv: Servers) -> None:
-    r = route(srv)
-    exchange(srv, f"POST {r.prefix}/ HTTP/1.1\r\nContent-Length: zz\r\n\r\n".encode())
+def test_unparseable_request_is_captured_on_its_cell(servers: Servers) -> None:
+    r = route(servers)
+    exchange(servers, f"POST {r.prefix}/ HTTP/1.1\r\nContent-Length: zz\r\n\r\n".encode())
     r.settle()
     (cap,) = r.captures
     assert cap.framing == "invalid" and "content-length" in cap.problem
 
 
-def test_expect_100_continue_is_answered_before_the_body(srv: Servers) -> None:
-    r = route(srv)
-    server = srv.server("http")
+def test_expect_100_continue_is_answered_before_the_body(servers: Servers) -> None:
+    r = route(servers)
+    server = servers.server("http")
     with socket.create_connection((server.host, server.port), timeout=TIMEOUT) as sock:
         sock.sendall(f"POST {r.prefix}/ HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
                      "Content-Length: 2\r\nConnection: close\r\n\r\n".encode())
@@ -172,13 +166,13 @@ def test_expect_100_continue_is_answered_before_the_body(srv: Servers) -> None:
         assert sock.recv(1000).endswith(b"ok")
 
 
-def test_https_server_speaks_tls_with_the_run_ca(srv: Servers) -> None:
+def test_https_server_speaks_tls_with_the_run_ca(servers: Servers) -> None:
     import ssl
 
-    assert srv.certs is not None
-    ctx = ssl.create_default_context(cafile=srv.certs.ca_file)
-    r = route(srv)
-    server = srv.server("https")
+    assert servers.certs is not None
+    ctx = ssl.create_default_context(cafile=servers.certs.ca_file)
+    r = route(servers)
+    server = servers.server("https")
     with socket.create_connection((server.host, server.port), timeout=TIMEOUT) as raw:
         with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as sock:
             sock.sendall(f"GET {r.prefix}/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())

@@ -8,8 +8,6 @@ CA and the client certificate, never a file path of this run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from fixtures import clients
@@ -37,16 +35,11 @@ SSLOPT = {
 }
 
 
-@pytest.fixture(scope="module")
-def srv() -> Iterator[Servers]:
-    s = Servers().start()
-    yield s
-    s.stop()
 
 
 @pytest.mark.parametrize("client", clients.of_family("ws"))
 @pytest.mark.parametrize(("case", "trust", "cert"), CASES, ids=[c[0] for c in CASES])
-def test_wss_echo_with_trust_and_client_cert(srv: Servers, client: str, case: str, trust: str,
+def test_wss_echo_with_trust_and_client_cert(servers: Servers, client: str, case: str, trust: str,
                                              cert: tuple[str, str] | None) -> None:
     cls = clients.load(client)
     if cls.missing():
@@ -54,14 +47,14 @@ def test_wss_echo_with_trust_and_client_cert(srv: Servers, client: str, case: st
     call = Call(trust=trust, client_cert=cert, ws=WsCall(send=("hello",), receive=1))
     scenario = Scenario("selftest.wss", "wss echo", "-", "MUST", echoes("hello"), call, WsScript(),
                         origin="wss", protocol="ws")
-    run = run_cell(scenario, client, cls(srv.certs.ca_file if srv.certs else None), srv)
+    run = run_cell(scenario, client, cls(servers.certs.ca_file if servers.certs else None), servers)
     assert run.cell.verdict == "pass", run.cell.summary
     options = (run.cell.observed or {}).get("options", {})
     if client == "websocket-client":
         assert options["sslopt"] == SSLOPT[case]
     else:
-        files = srv.tls_kit().client_files if cert else None
-        made = tls_context(Call(trust=trust, client_cert=files), srv.certs.ca_file if srv.certs else None)
+        files = servers.tls_kit().client_files if cert else None
+        made = tls_context(Call(trust=trust, client_cert=files), servers.certs.ca_file if servers.certs else None)
         assert made is not None
         assert options["ssl"] == made[1]
     assert "/" not in repr(options), options  # names, not this run's temp paths
