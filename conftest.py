@@ -79,6 +79,10 @@ class State:
     written: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     seen_ids: dict[str, str] = field(default_factory=dict)
+    #: Each scenario's position in its module's SCENARIOS (the report's row order).
+    order: dict[str, int] = field(default_factory=dict)
+    #: The matrix built at session finish (the terminal shows the same one).
+    built: Matrix | None = None
     resolved: dict[str, dict[str, Expected]] = field(default_factory=dict)
 
     def expected(self, client: str, version: str | None) -> dict[str, Expected]:
@@ -205,7 +209,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     scenarios: list[Scenario] = getattr(metafunc.module, "SCENARIOS", [])
     params: list[Any] = []
     ids: list[str] = []
-    for scenario in scenarios:
+    for index, scenario in enumerate(scenarios):
+        state.order[scenario.id] = index
         where = f"{metafunc.module.__name__}"
         other = state.seen_ids.setdefault(scenario.id, where)
         if other != where:
@@ -293,7 +298,7 @@ class CellRunner:
         self.request.node.user_properties.append((PROPERTY, json.loads(json.dumps({
             "cell": cell.to_json(),
             "scenario": {**row_meta(self.scenario, self.request.node.nodeid),
-                         "order": self.request.module.SCENARIOS.index(self.scenario)},
+                         "order": state.order.get(self.scenario.id, 0)},
             "client": self.adapters.meta(self.client),
         }))))
         if result.skip:
@@ -364,7 +369,7 @@ class Recorder:
         state = self.state
         if not state.cells:
             return
-        matrix = self.matrix()
+        matrix = state.built = self.matrix()
         try:
             state.written += write(matrix, state.report_dir)
         except OSError as exc:  # keep every measured cell: write them somewhere else
@@ -406,7 +411,7 @@ class Recorder:
         def paint(text: str, verdict: str) -> str:
             return str(tr._tw.markup(text, **COLOURS[verdict]))
 
-        for line in render(self.matrix(), width=width, paint=paint):
+        for line in render(self.state.built or self.matrix(), width=width, paint=paint):
             tr.write_line(line)
         unmapped = [c for c in self.state.cells.values()
                     if c.observed and (c.observed.get("error") or {}).get("kind") == "other"]
