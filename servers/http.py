@@ -279,7 +279,7 @@ class HTTPServer:
             return route if self._keep_alive(capture) else None
         route.record(capture)
         captured()
-        response = route.script.respond(capture, self.registry.subpath(target, route))
+        response = route.script.respond(capture, self.registry.subpath(target, route), route.count())
         ctx = Context(origin=self.origin, base=self.origin + route.prefix,
                       origins=self.registry.origins, prefix=route.prefix)
         for action in response.actions(capture, ctx):

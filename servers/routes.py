@@ -104,6 +104,11 @@ class Route:
             while self.reading and (left := deadline - time.monotonic()) > 0:
                 self.cond.wait(left)
 
+    def count(self) -> int:
+        """How many requests this cell has made so far (every server's captures)."""
+        with self.cond:
+            return len(self.captures)
+
     def snapshot(self) -> tuple[tuple[Capture, ...], tuple[str, ...]]:
         with self.cond:
             return tuple(self.captures), tuple(self.errors)

@@ -175,16 +175,17 @@ class Script:
 
     ``routes`` maps the path after the cell's prefix (``/next``) to a response;
     ``default`` answers the rest. ``dynamic`` may compute the response from the
-    capture (for scenarios whose answer depends on what was sent).
+    capture, its sub-path, and how many requests the cell has made so far, this one
+    included (for scenarios whose answer depends on what was sent, or that must stop).
     """
 
     default: Response = field(default_factory=Reply)
     routes: Mapping[str, Response] = field(default_factory=dict)
-    dynamic: Callable[[Capture, str], Response] | None = None
+    dynamic: Callable[[Capture, str, int], Response] | None = None
 
-    def respond(self, request: Capture, subpath: str) -> Response:
+    def respond(self, request: Capture, subpath: str, seen: int = 1) -> Response:
         if self.dynamic is not None:
-            return self.dynamic(request, subpath)
+            return self.dynamic(request, subpath, seen)
         return self.routes.get(subpath, self.default)
 
 

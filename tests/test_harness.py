@@ -133,7 +133,7 @@ def test_a_real_cell_records_both_sides(servers: Servers) -> None:
 def test_a_fixture_server_error_reaches_the_cell_as_error(servers: Servers) -> None:
     from servers.script import Script
 
-    def explode(capture: object, subpath: str) -> Reply:
+    def explode(capture: object, subpath: str, seen: int) -> Reply:
         raise RuntimeError("a bug in a script")
 
     scenario = Scenario("selftest.server-bug", "t", "-", "MUST", lambda o: ok("fine"), Call("GET"),
