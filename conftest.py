@@ -37,12 +37,13 @@ import pytest
 from fixtures import clients as registry
 from fixtures.adapter import Adapter
 from fixtures.cell import CELL_TIMEOUT, Run, run_cell
-from matrix import expect
-from matrix.model import Cell, Expected
-from matrix.report import Matrix, write
+from matrix.files import write
+from matrix.report import Matrix
 from matrix.reproduce import row_meta
-from matrix.scenario import Scenario
 from matrix.terminal import COLOURS, render
+from model import expect
+from model.cell import Cell, Expected
+from model.scenario import Scenario
 from servers import Servers, ServerUnavailable
 
 PROPERTY = "clientmatrix"

@@ -45,8 +45,8 @@ def floor(paths: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
     from fixtures import clients
     from fixtures.cell import CELL_TIMEOUT, environment, locate
+    from model.script import script
     from servers import Servers, ServerUnavailable
-    from servers.script import script
 
     scenarios = []
     for path in modules(paths):

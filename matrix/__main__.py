@@ -25,9 +25,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from matrix import diff, merge
-from matrix.expect import atomic_write
-from matrix.report import Matrix, MatrixFileError, fitted, markdown, write
+from matrix.files import write
+from matrix.report import Matrix, MatrixFileError, fitted, markdown
 from matrix.terminal import render
+from model.expect import atomic_write
 
 DEFAULT = Path("reports/matrix.json")
 

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from matrix.model import Cell
+from model.cell import Cell
 
 #: Verdicts that are not a behaviour of the library.
 ABSTAIN = ("unsupported", "error")

@@ -17,8 +17,8 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from matrix.model import Cell
 from matrix.report import GLYPHS, Matrix
+from model.cell import Cell
 
 BAD = ("fail", "warn", "timeout")
 

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from matrix.consensus import consensus
-from matrix.model import VERDICTS, Cell
 from matrix.report import GLYPHS, MEANING, Matrix, run_line
 from matrix.reproduce import pytest_command, snippet
+from model.cell import VERDICTS, Cell
 
 ASSETS = Path(__file__).with_name("assets")
 #: Fields of a captured request the detail shows (the hash, raw bytes and connection number are left out).

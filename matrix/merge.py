@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from matrix.model import Cell
 from matrix.report import Matrix
+from model.cell import Cell
 
 
 def _python(matrix: Matrix, client: dict[str, Any]) -> str:

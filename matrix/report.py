@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from matrix.expect import atomic_write
-from matrix.model import SCHEMA_VERSION, VERDICTS, Cell
+from model.cell import SCHEMA_VERSION, VERDICTS, Cell
 
 GLYPHS = {
     "pass": "✓",
@@ -258,14 +257,3 @@ def _grouped(matrix: Matrix, security: bool) -> dict[str, list[dict[str, Any]]]:
             continue
         out.setdefault(s["group"], []).append(s)
     return out
-
-
-def write(matrix: Matrix, folder: Path, stem: str = "matrix") -> list[Path]:
-    """Write <stem>.json, <stem>.md and <stem>.html into ``folder``; return the paths."""
-    from matrix.html import page  # matrix.html builds on this module
-
-    json_path, md_path, html_path = (folder / f"{stem}{ext}" for ext in (".json", ".md", ".html"))
-    atomic_write(json_path, json.dumps(matrix.to_json(), indent=1, ensure_ascii=False) + "\n")
-    atomic_write(md_path, markdown(matrix) + "\n")
-    atomic_write(html_path, page(matrix))
-    return [json_path, md_path, html_path]

@@ -20,7 +20,7 @@ import shlex
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the report side reads JSON only: no servers imported for it
-    from matrix.scenario import Scenario
+    from model.scenario import Scenario
 
 #: What the snippets print after the call (``r`` is the library's response).
 SHOW = "print(r.status_code, r.reason_phrase, dict(r.headers))\nprint(r.content[:200])"

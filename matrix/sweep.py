@@ -32,8 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from matrix.files import write
 from matrix.merge import merge
-from matrix.report import Matrix, write
+from matrix.report import Matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP_DIR = ROOT / ".sweep"

@@ -26,12 +26,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from model.script import Script
 from servers.certs import Certs, make_certs
 from servers.closed import ClosedPort
 from servers.http import HTTPServer
 from servers.origins import start_extra
 from servers.routes import Registry, Route
-from servers.script import Script
 from servers.tls import KINDS as TLS_KINDS
 from servers.tls import CannotServe, Kit
 

@@ -36,10 +36,10 @@ import traceback
 from collections.abc import Generator
 from dataclasses import dataclass, replace
 
-from matrix.model import Capture, Frame
+from model.cell import Capture, Frame
+from model.script import Close, Script, Sleep, reason_for
 from servers.http import BadRequest, HTTPServer, drop, parse_head
 from servers.routes import Registry, Route
-from servers.script import Close, Script, Sleep, reason_for
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #: The largest client frame the server reads (clients here send small ones).

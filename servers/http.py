@@ -6,7 +6,7 @@ bytes, how the body was framed), and then do exactly what the cell's script says
 malformed or not. It never trusts the client: whatever arrives (garbage, half a
 request, a reset) ends in a capture or an error note, never in a dead server.
 
-One instance runs on its own thread with its own event loop (``servers.loop``),
+One instance runs on its own thread with its own event loop (``model.loop``),
 bound to 127.0.0.1 port 0, plain or TLS. Keep-alive works: a connection serves
 requests until either side closes it.
 
@@ -26,10 +26,10 @@ import struct
 import traceback
 from collections.abc import Callable
 
-from matrix.model import Capture, TLSSeen
-from servers.loop import LoopThread
+from model.cell import Capture, TLSSeen
+from model.loop import LoopThread
+from model.script import MAX_STREAM, Close, Context, Hold, Send, Sleep, Stream
 from servers.routes import Registry, Route
-from servers.script import MAX_STREAM, Close, Context, Hold, Send, Sleep, Stream
 
 #: Limits that keep a misbehaving client from exhausting the server.
 MAX_HEAD = 256 * 1024

@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from matrix.model import Capture
+from model.cell import Capture
 from servers.http import IDLE, MAX_HEAD, BadRequest, HTTPServer, framing_of, parse_head, read_body
 from servers.routes import Route
 

@@ -22,12 +22,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from matrix.model import Capture
-from servers.script import Script
+from model.cell import Capture
+from model.script import TOKEN_PATH, Script
 
 PREFIX = "/c/"
-#: The route prefix in a path, the one definition (matrix.checks strips it from summaries).
-TOKEN_PATH = r"/c/(t[0-9]+)"
 TOKEN = re.compile(TOKEN_PATH.encode() + rb"(?=[/?# ]|$)")
 
 #: How long the runner waits for a server to finish capturing after the client is done.

@@ -46,10 +46,10 @@ from typing import Any
 
 import trustme
 
-from matrix.model import TLSSeen
+from model.cell import TLSSeen
+from model.loop import LoopThread
 from servers.certs import LOOPBACK_NAMES, Certs
 from servers.http import MAX_HEAD, HTTPServer
-from servers.loop import LoopThread
 from servers.routes import Registry
 
 #: The most of a ClientHello the server waits for, and how long (a silent client is cut).

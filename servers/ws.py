@@ -26,7 +26,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from matrix.model import Capture, Frame
+from model.cell import Capture, Frame
 from servers.frames import CLOSE, WsScript, parse_close, server_error
 from servers.http import HTTPServer
 from servers.routes import Route

@@ -20,11 +20,11 @@ measured on its own row, ``cookies.ip-host``, and not on every row.
 
 from __future__ import annotations
 
-from matrix.checks import outcome
-from matrix.hops import cookie_names, cookie_pairs, cookies_sent
-from matrix.model import Call, Level, Observation
-from matrix.scenario import Check, Result, Scenario, bad, ok
-from servers.script import Reply, Script
+from model.cell import Call, Level, Observation
+from model.checks import outcome
+from model.hops import cookie_names, cookie_pairs, cookies_sent
+from model.scenario import Check, Result, Scenario, bad, ok
+from model.script import Reply, Script
 
 FRESH = ("Set-Cookie", "fresh=1; Path=/")
 

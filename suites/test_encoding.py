@@ -18,12 +18,12 @@ import zlib
 import brotli
 import zstandard
 
-from matrix.checks import outcome
-from matrix.model import Call, Observation
-from matrix.received import body_words, returned, tries
-from matrix.scenario import Check, Result, Scenario, bad, ok
+from model.cell import Call, Observation
+from model.checks import outcome
+from model.received import body_words, returned, tries
+from model.scenario import Check, Result, Scenario, bad, ok
+from model.script import Raw, Reply, Stream
 from servers.bodies import GZIP_HEADER, MiB, gzip_zeros, gzip_zeros_length
-from servers.script import Raw, Reply, Stream
 
 PLAIN = b"hello, compressed world; " * 8
 GZIP = gzip.compress(PLAIN, mtime=0)

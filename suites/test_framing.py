@@ -15,12 +15,12 @@ from __future__ import annotations
 import hashlib
 import re
 
-from matrix.checks import outcome
-from matrix.model import Call, Got, Observation
-from matrix.received import body_words, delivers, field_words, refuses, returned, tolerates, wire_safe
-from matrix.scenario import Result, Scenario, bad, ok
+from model.cell import Call, Got, Observation
+from model.checks import outcome
+from model.received import body_words, delivers, field_words, refuses, returned, tolerates, wire_safe
+from model.scenario import Result, Scenario, bad, ok
+from model.script import Raw, Reply, Stream
 from servers.bodies import MiB, chunked
-from servers.script import Raw, Reply, Stream
 
 HELLO = b"hello world"
 #: RFC 9112 §7.1: "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"

@@ -7,11 +7,11 @@ accessor (``r.headers[name]``, ``getheader(name)``), which is what most callers 
 
 from __future__ import annotations
 
-from matrix.checks import outcome
-from matrix.model import Call, Got, Observation
-from matrix.received import returned, tries, wire_safe
-from matrix.scenario import Check, Result, Scenario, bad, ok
-from servers.script import Raw, Reply
+from model.cell import Call, Got, Observation
+from model.checks import outcome
+from model.received import returned, tries, wire_safe
+from model.scenario import Check, Result, Scenario, bad, ok
+from model.script import Raw, Reply
 
 UTF8 = "café ☕".encode()
 LATIN1 = "café naïve".encode("latin-1")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, unquote
 
-from matrix.checks import fields, framing, outcome, query, refused, tail, wire
-from matrix.model import Call, Observation
-from matrix.scenario import Check, Result, Scenario, bad, ok
-from servers.script import Reply
+from model.cell import Call, Observation
+from model.checks import fields, framing, outcome, query, refused, tail, wire
+from model.scenario import Check, Result, Scenario, bad, ok
+from model.script import Reply
 
 BODY = b"hello"
 

@@ -26,11 +26,11 @@ direct request here means the variables were not used, not that loopback was exe
 
 from __future__ import annotations
 
-from matrix.checks import outcome, status_seen
-from matrix.hops import proxy_route
-from matrix.model import Call, Observation
-from matrix.scenario import Check, Result, Scenario, ok
-from servers.script import Reply
+from model.cell import Call, Observation
+from model.checks import outcome, status_seen
+from model.hops import proxy_route
+from model.scenario import Check, Result, Scenario, ok
+from model.script import Reply
 
 PROXY = "{origin:proxy}"
 OK = Reply(200, body=b"ok")

@@ -26,11 +26,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from matrix.checks import outcome, status_seen, tail, wire
-from matrix.hops import cookie_pairs, other_origin, url_tail
-from matrix.model import Call, Capture, Level, Observation
-from matrix.scenario import Check, Result, Scenario, bad, ok
-from servers.script import Raw, Reply, Response, Script
+from model.cell import Call, Capture, Level, Observation
+from model.checks import outcome, status_seen, tail, wire
+from model.hops import cookie_pairs, other_origin, url_tail
+from model.scenario import Check, Result, Scenario, bad, ok
+from model.script import Raw, Reply, Response, Script
 
 BODY = b"hello"
 OK = b"ok"

@@ -12,10 +12,10 @@ Which clients raise for 4xx/5xx by default is part of the observation: an
 
 from __future__ import annotations
 
-from matrix.checks import outcome, status_seen
-from matrix.model import Call, Observation
-from matrix.scenario import Check, Result, Scenario
-from servers.script import Raw, Reply
+from model.cell import Call, Observation
+from model.checks import outcome, status_seen
+from model.scenario import Check, Result, Scenario
+from model.script import Raw, Reply
 
 OK = b"ok"
 

@@ -12,11 +12,11 @@ a loaded machine.
 
 from __future__ import annotations
 
-from matrix.checks import outcome
-from matrix.model import Call, Observation
-from matrix.received import body_words, returned, tries
-from matrix.scenario import Result, Scenario, bad, ok
-from servers.script import Hold, Raw, Reply, Sleep
+from model.cell import Call, Observation
+from model.checks import outcome
+from model.received import body_words, returned, tries
+from model.scenario import Result, Scenario, bad, ok
+from model.script import Hold, Raw, Reply, Sleep
 
 TIMEOUT = 0.2
 #: How long the server stalls mid-body in timeout.read (it stops early when the client hangs up).

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from matrix.checks import outcome, status_seen
-from matrix.model import Call, Observation, TLSSeen
-from matrix.scenario import Check, Result, Scenario, bad
-from servers.script import Reply
+from model.cell import Call, Observation, TLSSeen
+from model.checks import outcome, status_seen
+from model.scenario import Check, Result, Scenario, bad
+from model.script import Reply
 from servers.tls import CLIENT_IDENTITY
 
 OK = b"ok"

@@ -20,11 +20,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from matrix.checks import fields, outcome
-from matrix.model import Call, Frame, Observation, WsCall
-from matrix.scenario import Check, Result, Scenario, bad, ok
+from model.cell import Call, Frame, Observation, WsCall
+from model.checks import fields, outcome
+from model.scenario import Check, Result, Scenario, bad, ok
+from model.script import Close
 from servers.frames import CLOSE, PING, PONG, Await, WsScript, binary, close, cont, frame, ping, pong, text
-from servers.script import Close
 
 AFTER = "after"
 PING_DATA = bytes(range(125))

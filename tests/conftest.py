@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from fixtures import clients as registry
-from matrix.model import Cell
 from matrix.report import Matrix
 from matrix.reproduce import row_meta
+from model.cell import Cell
 from suites import test_methods, test_status
 
 CLIENTS = ("socket", "urllib", "requests", "httpx")

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from fixtures.reading import describe, drain
+from model.script import Raw, Script, Stream
 from servers import Servers
 from servers.bodies import MiB, chunked, gzip_zeros, gzip_zeros_length
-from servers.script import Raw, Script, Stream
 
 pytestmark = pytest.mark.selftest
 

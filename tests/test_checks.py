@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from matrix.checks import tail, unversioned
-from matrix.model import Capture
+from model.cell import Capture
+from model.checks import tail, unversioned
 
 UNVERSIONED = [
     ("Python/3.11 aiohttp/3.14.5", "Python/<py> aiohttp/3.14.5"),

@@ -114,7 +114,7 @@ def test_matrix_cli_bad_input_exits_2(args: list[str], message: str) -> None:
 
 def minimal_matrix() -> dict[str, object]:
     """The smallest matrix the commands render: one scenario, one client, one cell."""
-    from matrix.model import SCHEMA_VERSION
+    from model.cell import SCHEMA_VERSION
 
     return {"schema": SCHEMA_VERSION, "run": {},
             "clients": [{"id": "requests", "library": "requests", "version": "2"}],
@@ -194,7 +194,7 @@ def test_more_bad_options_are_usage_errors(args: list[str], message: str, tmp_pa
 
 
 def test_an_unknown_verdict_in_expectations_is_named(tmp_path: Path) -> None:
-    from matrix import expect
+    from model import expect
 
     (tmp_path / "requests.json").write_text(json.dumps({"cells": {"status.200": {"verdict": "passs", "summary": "x"}}}))
     with pytest.raises(expect.ExpectationsError, match="unknown verdict 'passs'"):
@@ -202,7 +202,7 @@ def test_an_unknown_verdict_in_expectations_is_named(tmp_path: Path) -> None:
 
 
 def test_reports_are_as_readable_as_any_file(tmp_path: Path) -> None:
-    from matrix.expect import UMASK, atomic_write
+    from model.expect import UMASK, atomic_write
 
     atomic_write(tmp_path / "r.txt", "x")
     assert (tmp_path / "r.txt").stat().st_mode & 0o777 == 0o666 & ~UMASK

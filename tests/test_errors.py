@@ -2,7 +2,7 @@
 nothing listens, or to the scripted server sending byte-exact broken responses.
 
 Each row says which kind the shared vocabulary must give the exception the library really
-raised; a row that fails means an error table (``matrix.errors``, ``fixtures/clients/*.py``)
+raised; a row that fails means an error table (``model.errors``, ``fixtures/clients/*.py``)
 lost or confused a cause. The rows run through ``fixtures.cell.run_cell``, as cells do.
 """
 
@@ -12,10 +12,10 @@ import pytest
 
 from fixtures import clients
 from fixtures.cell import run_cell
-from matrix.model import Call
-from matrix.scenario import Scenario, ok
+from model.cell import Call
+from model.scenario import Scenario, ok
+from model.script import Hold, Raw, Response
 from servers import Servers
-from servers.script import Hold, Raw, Response
 
 HTTP_CLIENTS = clients.of_family("http")
 
@@ -87,6 +87,6 @@ def test_asyncio_timeout_is_a_read_timeout_on_every_python() -> None:
     # (asyncio.exceptions.TimeoutError), which aiohttp's whole-request timeout raises.
     import asyncio
 
-    from matrix.errors import classify
+    from model.errors import classify
 
     assert classify(asyncio.TimeoutError()).kind == "read-timeout"

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from matrix import expect
-from matrix.model import Cell, Expected
+from model import expect
+from model.cell import Cell, Expected
 
 pytestmark = pytest.mark.selftest
 

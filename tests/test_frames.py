@@ -14,7 +14,7 @@ import socket
 
 import pytest
 
-from matrix.model import Frame
+from model.cell import Frame
 from servers import Servers
 from servers.frames import (
     BINARY,

@@ -15,11 +15,11 @@ import pytest
 from fixtures import clients
 from fixtures.adapter import Adapter, header_dict
 from fixtures.cell import environment, run_cell
-from matrix.errors import classify
-from matrix.model import ERROR_KINDS, Call, Failure, Got, Observation
-from matrix.scenario import Scenario, grade, ok
+from model.cell import ERROR_KINDS, Call, Failure, Got, Observation
+from model.errors import classify
+from model.scenario import Scenario, grade, ok
+from model.script import Hold, Raw, Reply, Send
 from servers import Servers
-from servers.script import Hold, Raw, Reply, Send
 
 HTTP_CLIENTS = clients.of_family("http")
 
@@ -103,7 +103,7 @@ GRADES = [
 
 @pytest.mark.parametrize("level,good,verdict", GRADES)
 def test_level_turns_a_result_into_a_verdict(level: str, good: bool, verdict: str) -> None:
-    from matrix.scenario import Result
+    from model.scenario import Result
 
     s = Scenario("selftest.grade", "t", "-", level, lambda o: Result(good, "s"))  # type: ignore[arg-type]
     assert grade(s, Observation(got=Got(200))) == (verdict, "s")
@@ -131,7 +131,7 @@ def test_a_real_cell_records_both_sides(servers: Servers) -> None:
 
 
 def test_a_fixture_server_error_reaches_the_cell_as_error(servers: Servers) -> None:
-    from servers.script import Script
+    from model.script import Script
 
     def explode(capture: object, subpath: str, seen: int) -> Reply:
         raise RuntimeError("a bug in a script")

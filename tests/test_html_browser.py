@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from matrix.report import Matrix, write
+from matrix.files import write
+from matrix.report import Matrix
 from tests.browser import browser_problem, chromium, open_page
 
 pytestmark = [pytest.mark.selftest, pytest.mark.skipif(bool(browser_problem()), reason=browser_problem() or "")]

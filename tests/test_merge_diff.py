@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from matrix.__main__ import main
-from matrix.model import SCHEMA_VERSION
-from matrix.report import Matrix, write
+from matrix.files import write
+from matrix.report import Matrix
+from model.cell import SCHEMA_VERSION
 
 pytestmark = pytest.mark.selftest
 

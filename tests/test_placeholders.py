@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from fixtures.cell import fill
+from model.script import Context, Reply, Script
 from servers import Servers
-from servers.script import Context, Reply, Script
 from tests.wire import exchange, header
 
 pytestmark = pytest.mark.selftest
@@ -73,7 +73,7 @@ def test_location_names_another_server(servers: Servers, location: str, name: st
 ])
 def test_host_summary_elides_host_and_port_whatever_the_address(
         server: str, host: str, expected: str, summary: str) -> None:
-    from matrix.model import Capture, Observation
+    from model.cell import Capture, Observation
     from suites.test_methods import host_is
 
     sent = Capture("GET", "/", "HTTP/1.1", (("Host", host),), b"", "none", b"", server=server)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from model.script import Reply, Script
 from servers import Servers
 from servers.proxy import closing, upstream_head
-from servers.script import Reply, Script
 from tests.wire import authority, exchange, header, tunnel
 
 pytestmark = pytest.mark.selftest

@@ -10,9 +10,10 @@ import pytest
 
 from matrix import reproduce
 from matrix.consensus import consensus
+from matrix.files import write
 from matrix.html import page_data
-from matrix.model import Cell
-from matrix.report import Matrix, markdown, write
+from matrix.report import Matrix, markdown
+from model.cell import Cell
 
 pytestmark = pytest.mark.selftest
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from fixtures import clients
-from matrix.model import Call, WsCall
 from matrix.reproduce import TEMPLATES, message_source, row_meta, scheme_of, snippet
-from matrix.scenario import Scenario, ok
+from model.cell import Call, WsCall
+from model.scenario import Scenario, ok
 from servers import Servers
 from servers.frames import WsScript
 from suites import test_tls, test_ws

@@ -14,10 +14,10 @@ import time
 
 import pytest
 
+from model.script import Reply, Script
 from servers import Servers
 from servers.frames import CLOSE, WsScript, frame
 from servers.routes import Route
-from servers.script import Reply, Script
 from tests.wire import TIMEOUT, authority, read_all
 
 pytestmark = pytest.mark.selftest

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
+from model.script import Close, Hold, Raw, Reply, Script, Send, Sleep
 from servers import Servers
 from servers.routes import Route
-from servers.script import Close, Hold, Raw, Reply, Script, Send, Sleep
 
 TIMEOUT = 3.0
 

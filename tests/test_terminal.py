@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from matrix.model import Cell
 from matrix.report import Matrix
 from matrix.terminal import labels, render
+from model.cell import Cell
 
 pytestmark = pytest.mark.selftest
 

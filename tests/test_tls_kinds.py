@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from model.script import Reply, script
 from servers import Servers, ServerUnavailable
-from servers.script import Reply, script
 from servers.tls import CLIENT_IDENTITY, KINDS
 
 pytestmark = pytest.mark.selftest

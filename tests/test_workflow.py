@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from matrix.report import Matrix, write
+from matrix.files import write
+from matrix.report import Matrix
 
 yaml = pytest.importorskip("yaml")
 pytestmark = pytest.mark.selftest

@@ -13,8 +13,8 @@ import pytest
 from fixtures import clients
 from fixtures.adapter import tls_context
 from fixtures.cell import run_cell
-from matrix.model import Call, WsCall
-from matrix.scenario import Scenario
+from model.cell import Call, WsCall
+from model.scenario import Scenario
 from servers import Servers
 from servers.frames import WsScript
 from suites.test_ws import echoes

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from matrix.model import Capture, Observation, wire_text
-from servers.routes import TOKEN_PATH
+from model.cell import Capture, Observation, wire_text
+from model.script import TOKEN_PATH
 
 PREFIX = re.compile(r"^(?:https?://[^/]+)?" + TOKEN_PATH)
 

@@ -33,7 +33,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
-from matrix.model import Capture
+from model.cell import Capture
+
+#: The route prefix in a path, the one definition: servers route by it, and
+#: model.checks strips it from summaries.
+TOKEN_PATH = r"/c/(t[0-9]+)"
 
 #: The longest a ``Hold`` may last, whatever a scenario asks.
 MAX_HOLD = 10.0

@@ -20,7 +20,7 @@ import re
 import warnings
 from collections.abc import Iterable, Sequence
 
-from matrix.model import ERROR_KINDS, Failure
+from model.cell import ERROR_KINDS, Failure
 
 Rule = tuple[str, str] | tuple[str, str, str]
 

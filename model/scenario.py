@@ -29,8 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from matrix.model import Call, Level, Observation, Verdict
-from servers.script import Response, Script
+from model.cell import Call, Level, Observation, Verdict
+from model.script import Response, Script
 
 
 @dataclass(frozen=True)

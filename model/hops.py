@@ -1,13 +1,13 @@
 """Pieces for checks over exchanges of several requests: redirects, cookies, proxies.
 
-Like ``matrix.checks``, every function returns words that stay the same from run
+Like ``model.checks``, every function returns words that stay the same from run
 to run: a URL is shown after the cell's route prefix, never with its port.
 """
 
 from __future__ import annotations
 
-from matrix.checks import PREFIX, tail
-from matrix.model import Capture, Observation
+from model.cell import Capture, Observation
+from model.checks import PREFIX, tail
 
 
 def url_tail(url: str | None) -> str:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from matrix.model import VERDICTS, Cell, Expected
+from model.cell import VERDICTS, Cell, Expected
 
 
 def _umask() -> int:

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from matrix.checks import outcome
-from matrix.model import Got, Observation, excerpt
-from matrix.scenario import Check, Result, bad, ok
+from model.cell import Got, Observation, excerpt
+from model.checks import outcome
+from model.scenario import Check, Result, bad, ok
 
 #: How much of an unexpected body a summary shows.
 SHOWN = 40
