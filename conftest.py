@@ -37,6 +37,8 @@ import pytest
 from fixtures import clients as registry
 from fixtures.adapter import Adapter
 from fixtures.cell import CELL_TIMEOUT, Run, run_cell
+from fixtures.columns import Columns, compared
+from fixtures.envs import EnvError
 from matrix.files import write
 from matrix.report import Matrix
 from matrix.reproduce import row_meta
@@ -73,6 +75,8 @@ class State:
     update: bool
     controller: bool
     cleared_env: list[str]
+    #: Where each column runs (its environment) and its adapter there.
+    columns: Columns
     started: float = field(default_factory=time.time)
     cells: dict[tuple[str, str], Cell] = field(default_factory=dict)
     scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -89,7 +93,8 @@ class State:
     def expected(self, client: str, version: str | None) -> dict[str, Expected]:
         """A client's expectations for its installed version: the base and the overrides for it."""
         if client not in self.resolved:
-            self.resolved[client] = self.expectations.get(client, expect.Expectations()).resolve(version)
+            base = registry.base(client)  # requests@2.31.0 is shown against requests' expectations
+            self.resolved[client] = self.expectations.get(base, expect.Expectations()).resolve(version)
         return self.resolved[client]
 
 
@@ -120,6 +125,10 @@ def pytest_configure(config: pytest.Config) -> None:
         clients = registry.select(config.getoption("--clients"))
     except registry.UnknownClient as exc:
         raise pytest.UsageError(f"--clients: {exc}") from None
+    try:
+        columns = Columns(clients)
+    except EnvError as exc:
+        raise pytest.UsageError(f"--clients: {exc}") from None
     deadline = config.getoption("--cell-timeout")
     if not (0 < deadline <= MAX_CELL_TIMEOUT):  # also refuses nan and inf
         raise pytest.UsageError(
@@ -139,7 +148,7 @@ def pytest_configure(config: pytest.Config) -> None:
             "expectations files (to record a new set: mkdir it, then run pytest --update-expectations)."
         )
     try:
-        expectations = expect.load_all(expectations_dir, clients)
+        expectations = expect.load_all(expectations_dir, dict.fromkeys(registry.base(c) for c in clients))
     except expect.ExpectationsError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[STATE] = State(
@@ -151,9 +160,23 @@ def pytest_configure(config: pytest.Config) -> None:
         update=config.getoption("--update-expectations"),
         controller=controller,
         cleared_env=cleared,
+        columns=columns,
     )
     if controller:
         config.pluginmanager.register(Recorder(config), "clientmatrix-recorder")
+        config.pluginmanager.register(EnvBuilder(config), "clientmatrix-envs")
+
+
+class EnvBuilder:
+    """The controller builds the columns' missing environments before any cell (and says so)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        self.config.stash[STATE].columns.prepare(tr.write_line if tr is not None else print)
 
 
 def clear_environment() -> list[str]:
@@ -242,23 +265,21 @@ def servers() -> Iterator[Servers]:
 
 
 class Pool:
-    """One adapter instance per client per process, made on first use."""
+    """One adapter instance per column per process, made on first use (in-process, or a
+    runner of the column's environment: fixtures.columns)."""
 
-    def __init__(self, ca_file: str | None) -> None:
+    def __init__(self, ca_file: str | None, columns: Columns) -> None:
         self.ca_file = ca_file
+        self.columns = columns
         self._made: dict[str, Adapter | str] = {}
-        self._meta: dict[str, dict[str, Any]] = {}
 
     def meta(self, client: str) -> dict[str, Any]:
-        """The client's id, library, version and mode (looked up once: metadata is slow)."""
-        if client not in self._meta:
-            self._meta[client] = registry.load(client).meta()
-        return self._meta[client]
+        """The column's id, library, version and mode (looked up once: metadata is slow)."""
+        return self.columns.meta(client)
 
     def get(self, client: str) -> Adapter | str:
         if client not in self._made:
-            cls = registry.load(client)
-            self._made[client] = cls.missing() or cls(self.ca_file)
+            self._made[client] = self.columns.adapter(client, self.ca_file)
         return self._made[client]
 
     def close(self) -> None:
@@ -268,8 +289,8 @@ class Pool:
 
 
 @pytest.fixture(scope="session")
-def adapters(servers: Servers) -> Iterator[Pool]:
-    pool = Pool(servers.certs.ca_file if servers.certs else None)
+def adapters(request: pytest.FixtureRequest, servers: Servers) -> Iterator[Pool]:
+    pool = Pool(servers.certs.ca_file if servers.certs else None, request.config.stash[STATE].columns)
     yield pool
     pool.close()
 
@@ -307,7 +328,7 @@ class CellRunner:
         if cell.verdict == "error":
             pytest.fail(f"harness error (a bug of clientmatrix, not of {self.client}): {cell.summary}",
                         pytrace=False)
-        if not state.update:
+        if not state.update and compared(self.client):
             problem = expect.diff(expected, cell.verdict, cell.summary)
             if problem:
                 pytest.fail(f"{self.scenario.id} with {self.client}: {problem}", pytrace=False)
