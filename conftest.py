@@ -37,7 +37,7 @@ import pytest
 from fixtures import clients as registry
 from fixtures.adapter import Adapter
 from fixtures.cell import CELL_TIMEOUT, Run, run_cell
-from fixtures.columns import Columns, compared
+from fixtures.columns import Columns, compared, own_version
 from fixtures.envs import EnvError
 from matrix.files import write
 from matrix.report import Matrix
@@ -365,8 +365,10 @@ class Recorder:
 
     def matrix(self) -> Matrix:
         state, config = self.state, self.config
-        order = list(registry.CLIENTS)
+        order = list(state.clients)  # the selected columns, in column order (versions after their client)
         clients = sorted(state.client_meta.values(), key=lambda c: order.index(c["id"]) if c["id"] in order else 99)
+        # Each column's environment (interpreter, distributions, OpenSSL, decoders): fixtures.columns.
+        clients = [{**c, "environment": state.columns.provenance(c["id"])} for c in clients]
         started = dt.datetime.fromtimestamp(state.started, dt.timezone.utc)
         return Matrix(
             run={
@@ -379,6 +381,7 @@ class Recorder:
                 "workers": getattr(config.option, "numprocesses", None) or 0,
                 "cell_timeout_s": state.deadline,
                 "cleared_env": state.cleared_env,
+                "clientmatrix": own_version(),
             },
             clients=clients,
             # Rows in collection order (module, then declaration), whatever order xdist

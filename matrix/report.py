@@ -162,10 +162,20 @@ class Matrix:
         return cls.from_json(data, str(path))
 
 
+def differs(cell: Cell) -> bool:
+    """Does the cell differ from its recorded expectation? Its test failed, or it passed
+    although it differs: a column not held to the expectations (``requests@2.31.0``, another
+    version shown against the pinned one's cells) or a run that updated them."""
+    if cell.outcome == "failed":
+        return True
+    exp = cell.expected
+    return cell.outcome == "passed" and exp is not None and (exp.verdict, exp.summary) != (cell.verdict, cell.summary)
+
+
 def glyph(cell: Cell | None) -> str:
     if cell is None:
         return " "
-    return GLYPHS[cell.verdict] + (DIFFERS if cell.outcome == "failed" else "")
+    return GLYPHS[cell.verdict] + (DIFFERS if differs(cell) else "")
 
 
 def counts_line(matrix: Matrix) -> str:
@@ -184,7 +194,8 @@ def run_line(matrix: Matrix) -> str:
 
 def legend() -> list[str]:
     lines = [f"{GLYPHS[v]}  {MEANING[v]}" for v in VERDICTS]
-    lines.append(f"{DIFFERS}  after a glyph: the cell differs from its recorded expectation (the test failed)")
+    lines.append(f"{DIFFERS}  after a glyph: the cell differs from its recorded expectation (the test failed; or, for\n"
+                 "   another version's column such as requests@2.31.0, what changed from the pinned version)")
     return lines
 
 

@@ -86,6 +86,16 @@ def sections(matrix: Matrix, family: str) -> list[tuple[str, list[dict[str, Any]
     return out + list(groups.items())
 
 
+def environments(matrix: Matrix) -> list[str]:
+    """Each environment the columns ran in, once: its Python and OpenSSL (issue 8)."""
+    seen: dict[str, str] = {}
+    for c in matrix.clients:
+        e = c.get("environment")
+        if isinstance(e, dict) and str(e.get("env")) not in seen:
+            seen[str(e.get("env"))] = f"{e.get('env')}=Python {e.get('python_version')}, {e.get('openssl')}"
+    return list(seen.values()) if len(seen) > 1 else []
+
+
 def render(matrix: Matrix, width: int = 100, paint: Paint = plain) -> list[str]:
     lines: list[str] = []
     index = matrix._index()
@@ -119,8 +129,10 @@ def render(matrix: Matrix, width: int = 100, paint: Paint = plain) -> list[str]:
     counts = counts_line(matrix).split(", ")
     lines += flow(_items(counts), width, f"{len(matrix.cells)} cell{'' if len(matrix.cells) == 1 else 's'}: ", 4)
     clients = [f"{names[c['id']]}={c['id']}" + ("" if str(c["version"]) in c["id"] else f" {c['version']}")
+               + (f" [env {c['env']}]" if c.get("env", "default") not in ("default", c["id"]) else "")
                for c in matrix.clients]
     lines += flow(_items(clients), width, "clients: ", 9)
+    lines += flow(_items(environments(matrix)), width, "envs:    ", 9)
     marks = [(f"{GLYPHS[v]} {v}   ", paint(f"{GLYPHS[v]} {v}", v) + "   ") for v in MEANING]
     marks += [(f"{DIFFERS} differs from expectation   ",) * 2, (f"{SECURITY} security row",) * 2]
     lines += flow(marks, width, "legend:  ", 9)

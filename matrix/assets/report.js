@@ -3,6 +3,14 @@
 // so a link points at a view, and the page works from disk (file://) with no network.
 "use strict";
 (function () {
+  function envText(c) {  // a column's environment (issue 8): where its library ran
+    const e = c.environment;
+    if (!e) return c.env ? `env ${c.env}` : "";
+    const dec = Object.entries(e.decoders || {}).map(([k, v]) => v ? `${k} ${v}` : `no ${k}`).join(", ");
+    return `env ${e.env}: Python ${e.python_version} (${e.python}), ${e.openssl}` +
+      (e.libcurl ? `, libcurl ${e.libcurl}` : "") + `; ${dec}; ${Object.keys(e.distributions || {}).length} distributions`;
+  }
+
   const DATA = JSON.parse(document.getElementById("matrix-data").textContent);
   const GLYPH = DATA.glyphs;
   const FAMILIES = Object.keys(DATA.columns);
@@ -46,7 +54,8 @@
     const cell = row.cells[cid];
     if (!cell) return `<td class="none" aria-label="no cell"></td>`;
     const odd = row.cons.odd.includes(cid);
-    const differs = cell.o === "failed" ? "*" : "";
+    const exp = cell.e, changed = cell.o === "passed" && exp && (exp.verdict !== cell.v || exp.summary !== cell.m);
+    const differs = cell.o === "failed" || changed ? "*" : "";
     const title = `${cid}: ${cell.v}: ${cell.m}` + (odd ? " (odd one out)" : "") + (differs ? " (differs from expectation)" : "");
     return `<td><button type="button" class="c v-${cell.v}${odd ? " odd" : ""}" data-s="${esc(row.id)}" data-c="${esc(cid)}"` +
       ` title="${esc(title)}"><span class="g" aria-hidden="true">${GLYPH[cell.v]}${differs}</span>` +
@@ -85,7 +94,8 @@
       const head = cols.map(cid => {
         const c = CLIENTS[cid];
         const py = c.python ? ` · py${c.python}` : "";
-        return `<th scope="col" data-client="${esc(cid)}">${esc(c.base || c.id)}<span class="lib">${esc(c.library)} ${esc(c.version)}${esc(py)}</span></th>`;
+        const own = c.env && c.env !== "default";  // a column in its own environment: its id names it
+        return `<th scope="col" data-client="${esc(cid)}" title="${esc(envText(c))}">${esc(own ? c.id : (c.base || c.id))}<span class="lib">${esc(c.library)} ${esc(c.version)}${esc(py)}</span></th>`;
       }).join("");
       let body = "", group = null;
       for (const row of rows) {
@@ -133,6 +143,7 @@
       `<h3>${esc(row.id)} · ${esc(cid)}</h3><p>${esc(row.title)}</p>` + kv([
         ["spec", `${esc(row.spec)}, ${row.level}${row.security ? ", security row" : ""}`],
         ["client", `${esc(c.library)} ${esc(c.version)} (${esc(c.mode)})${c.python ? " on Python " + esc(c.python) : ""}`],
+        ["environment", esc(envText(c)) || "not recorded"],
         ["verdict", `<span class="verdict v-${cell.v}">${GLYPH[cell.v]} ${cell.v}</span>` +
           (odd ? " ≠ odd one out: most clients " + esc(row.cons.verdict ? row.cons.verdict + ": " + row.cons.summary : "disagree") : "")],
         ["summary", esc(cell.m)],
