@@ -169,7 +169,7 @@ def differs(cell: Cell) -> bool:
     if cell.outcome == "failed":
         return True
     exp = cell.expected
-    return cell.outcome == "passed" and exp is not None and (exp.verdict, exp.summary) != (cell.verdict, cell.summary)
+    return cell.outcome == "passed" and exp is not None and not exp.accepts(cell.verdict, cell.summary)
 
 
 def glyph(cell: Cell | None) -> str:

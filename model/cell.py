@@ -330,9 +330,18 @@ class Observation:
 class Expected:
     verdict: str
     summary: str
+    #: Other outcomes the cell is known to give (an intermittent cell): (verdict, summary) pairs,
+    #: written ``"or": [{"verdict": ..., "summary": ...}]`` in an expectations file.
+    alternatives: tuple[tuple[str, str], ...] = ()
 
-    def to_json(self) -> dict[str, str]:
-        return {"verdict": self.verdict, "summary": self.summary}
+    def accepts(self, verdict: str, summary: str) -> bool:
+        return (verdict, summary) == (self.verdict, self.summary) or (verdict, summary) in self.alternatives
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"verdict": self.verdict, "summary": self.summary}
+        if self.alternatives:
+            out["or"] = [{"verdict": v, "summary": s} for v, s in self.alternatives]
+        return out
 
 
 @dataclass(frozen=True)
@@ -373,7 +382,8 @@ class Cell:
             verdict=data["verdict"],
             summary=data["summary"],
             observed=data.get("observed"),
-            expected=Expected(exp["verdict"], exp["summary"]) if exp else None,
+            expected=Expected(exp["verdict"], exp["summary"],
+                              tuple((a["verdict"], a["summary"]) for a in exp.get("or", ()))) if exp else None,
             outcome=data.get("outcome", "passed"),
             duration_ms=float(data.get("duration_ms", 0.0)),
         )

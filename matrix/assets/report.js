@@ -54,7 +54,8 @@
     const cell = row.cells[cid];
     if (!cell) return `<td class="none" aria-label="no cell"></td>`;
     const odd = row.cons.odd.includes(cid);
-    const exp = cell.e, changed = cell.o === "passed" && exp && (exp.verdict !== cell.v || exp.summary !== cell.m);
+    const exp = cell.e, known = exp ? [exp, ...(exp.or || [])] : [];
+    const changed = cell.o === "passed" && exp && !known.some(e => e.verdict === cell.v && e.summary === cell.m);
     const differs = cell.o === "failed" || changed ? "*" : "";
     const title = `${cid}: ${cell.v}: ${cell.m}` + (odd ? " (odd one out)" : "") + (differs ? " (differs from expectation)" : "");
     return `<td><button type="button" class="c v-${cell.v}${odd ? " odd" : ""}" data-s="${esc(row.id)}" data-c="${esc(cid)}"` +
