@@ -127,8 +127,13 @@ def test_a_websocket_transcript_crosses_the_runner(servers: Servers) -> None:
         local.close()
 
 
-def test_a_runner_imports_the_model_and_one_adapter_only() -> None:
-    remote = RemoteAdapter("urllib", "fixtures.clients.urllib", sys.executable, None)
+@pytest.mark.parametrize("client, module, helpers", [
+    ("urllib", "urllib", set()),
+    # the hand-written WebSocket client: the frame codec is the model's (model/frames.py), no server
+    ("socket-ws", "socket_ws", {"fixtures.ws", "fixtures.clients.socket"}),
+])
+def test_a_runner_imports_the_model_and_one_adapter_only(client: str, module: str, helpers: set[str]) -> None:
+    remote = RemoteAdapter(client, f"fixtures.clients.{module}", sys.executable, None)
     try:
         modules = remote.imported()
     finally:
@@ -138,9 +143,9 @@ def test_a_runner_imports_the_model_and_one_adapter_only() -> None:
     assert not [m for m in modules if m.split(".")[0] in ("pytest", "_pytest", "xdist", "servers", "matrix", "suites",
                                                           "tests", "conftest", "trustme")], ours
     clients = [m for m in ours if m.startswith("fixtures.clients.")]
-    assert clients == ["fixtures.clients.urllib"]
+    assert set(clients) == {f"fixtures.clients.{module}"} | {h for h in helpers if h.startswith("fixtures.clients.")}
     allowed = {"fixtures", "fixtures.adapter", "fixtures.reading", "fixtures.runner", "fixtures.clients",
-               "fixtures.clients.urllib"}
+               f"fixtures.clients.{module}", *helpers}
     assert {m for m in ours if not m.startswith("model.") and m != "model"} <= allowed, ours
 
 
@@ -211,7 +216,7 @@ def test_an_environment_that_cannot_be_built_makes_its_columns_unsupported(serve
         run = run_cell(scenario("status.200"), client, adapter, servers)
         assert run.cell.verdict == "unsupported" and run.skip == adapter
         assert columns.meta(client)["version"] == "not built"
-    assert any("building environment urllib@3.99" in line for line in said)
+    assert any(line.startswith("clientmatrix: building 2 environment(s)") and "urllib@3.99" in line for line in said)
     assert len(list(scratch.glob("*.failed"))) == 2  # a worker reads the reason; the next run tries again
 
 
