@@ -129,7 +129,7 @@ def render(matrix: Matrix, width: int = 100, paint: Paint = plain) -> list[str]:
     counts = counts_line(matrix).split(", ")
     lines += flow(_items(counts), width, f"{len(matrix.cells)} cell{'' if len(matrix.cells) == 1 else 's'}: ", 4)
     clients = [f"{names[c['id']]}={c['id']}" + ("" if str(c["version"]) in c["id"] else f" {c['version']}")
-               + (f" [env {c['env']}]" if c.get("env", "default") not in ("default", c["id"]) else "")
+               + (f" [env {c['env']}]" if c.get("env", "default") != "default" and "@" not in c["id"] else "")
                for c in matrix.clients]
     lines += flow(_items(clients), width, "clients: ", 9)
     lines += flow(_items(environments(matrix)), width, "envs:    ", 9)
