@@ -201,8 +201,8 @@ def run_line(matrix: Matrix) -> str:
 
 def legend() -> list[str]:
     lines = [f"{GLYPHS[v]}  {MEANING[v]}" for v in VERDICTS]
-    lines.append(f"{DIFFERS}  after a glyph: the cell differs from its recorded expectation (the test failed; or, for\n"
-                 "   another version's column such as requests@2.31.0, what changed from the pinned version)")
+    lines.append(f"{DIFFERS}  after a glyph: the cell differs from its recorded expectation (the test failed; or, "
+                 "in another version's column such as requests@2.31.0, what changed from the pinned version)")
     return lines
 
 
