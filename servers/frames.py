@@ -313,9 +313,10 @@ class Peer:
             self.changed.set()
 
     def send(self, data: bytes) -> None:
+        """Write frames (one or several, whole); a Close among them is noted."""
         if self.writer.is_closing():
             return
-        if data[:1] and data[0] & 0xF == CLOSE:
+        if any(f.opcode == CLOSE for f in frames_in(data)):
             self.close_sent = True
         self.writer.write(data)
 
@@ -331,6 +332,19 @@ class Peer:
                 await asyncio.wait_for(self.changed.wait(), left)
             except asyncio.TimeoutError:
                 return
+
+
+def frames_in(data: bytes) -> list[Frame]:
+    """The heads of the whole frames in ``data`` (bytes a script writes)."""
+    out, at = [], 0
+    while at < len(data):
+        head = frame_head(data[at:at + 14])
+        if head is None:
+            break
+        f, size = head
+        out.append(f)
+        at += size + f.on_wire
+    return out
 
 
 def server_error(registry: Registry, route: Route | None) -> None:
@@ -363,6 +377,9 @@ class FrameServer(HTTPServer):
             ended = route.enter(writer.transport)
             if ended is None:  # the cell timed out: cut, record nothing
                 return
+            connect = self.registry.claim_tunnel(writer.get_extra_info("peername"))
+            if connect is not None:  # this connection is a proxy's tunnel: its CONNECT came first
+                route.record(connect)
             try:
                 await self._session(conn, head, route, route.script, reader, writer)
             finally:
@@ -409,15 +426,26 @@ class FrameServer(HTTPServer):
             route.record(replace(capture, frames=tuple(peer.frames)))
 
     async def _steps(self, script: WsScript, peer: Peer, writer: asyncio.StreamWriter) -> None:
-        for step in script.steps:
+        """Run the steps. Frames in a row go out in one write: all of them reach the client
+        before it can react to the first, so a client that hangs up at once (its kernel
+        resetting the connection over our unread frames) never fails one of our writes, which
+        would make asyncio drop the connection before its Close frame is read."""
+        pending: list[bytes] = []
+        for step in (*script.steps, None):
+            if isinstance(step, bytes):
+                if not (step[:1] and step[0] & 0xF == CLOSE and (peer.close_sent or any(
+                        p[:1] and p[0] & 0xF == CLOSE for p in pending))):
+                    pending.append(step)  # one Close from the server: a later one is skipped
+                continue
+            if pending:
+                if peer.done or writer.is_closing():
+                    return
+                peer.send(b"".join(pending))
+                pending = []
+                await writer.drain()
             if peer.done or writer.is_closing():
                 return
-            if isinstance(step, bytes):
-                if peer.close_sent and step[:1] and step[0] & 0xF == CLOSE:
-                    continue  # one Close from the server: the closing one is skipped after the script's own
-                peer.send(step)
-                await writer.drain()
-            elif isinstance(step, Sleep):
+            if isinstance(step, Sleep):
                 await asyncio.sleep(step.seconds)
             elif isinstance(step, Await):
                 await peer.wait_for(step.opcode, step.seconds)

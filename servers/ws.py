@@ -109,6 +109,9 @@ class EchoServer(HTTPServer):
         if ended is None:  # the cell timed out: cut at once, record nothing (the reply is never sent)
             conn.transport.abort()
             return conn.respond(503, "cell aborted\n")
+        connect = self.registry.claim_tunnel(conn.transport.get_extra_info("peername"))
+        if connect is not None:  # this connection is a proxy's tunnel: its CONNECT came first
+            route.record(connect)
         conn.route, conn.ended = route, ended
         return None
 
