@@ -99,12 +99,16 @@ LENGTHS = {0: "an empty payload", 1: "one byte", 125: "the largest 7-bit length"
 
 def length_row(n: int, what: str, kind: str) -> Scenario:
     data: str | bytes = "x" * n if kind == "text" else b"x" * n
-    sid = f"ws.echo.{n}" if kind == "binary" and n in (125, 126, 65535, 65536) else f"ws.echo.{kind}-{n}"
+    sid = f"ws.echo.{n}" if kind == "binary" and n in (125, 126, 65535, 65536) else f"ws.echo.len.{kind}-{n}"
     return row(sid, f"{kind.title()} of {n} bytes ({what}): sent with that length, echoed whole", S52_LEN, "MUST",
                Echoes((data,), lengths=True), ws(data, compression=False), WsScript(), "ws")
 
 
-def echo(suffix: str, title: str, data: str | bytes, spec: str = "RFC 6455 §5.6") -> Scenario:
+S56_ECHO = ('RFC 6455 §5.6 ("Data frames ... carry application-layer and/or extension-layer data"), §5.3 ("the client '
+            'MUST mask all frames that it sends to the server")')
+
+
+def echo(suffix: str, title: str, data: str | bytes, spec: str = S56_ECHO) -> Scenario:
     return row(f"ws.echo.{suffix}", title, spec, "MUST", Echoes((data,)), ws(data), WsScript(), "ws")
 
 
@@ -115,7 +119,7 @@ ECHO = [
     echo("empty", "An empty text message echoed", ""),
     echo("1mib", "A 1 MiB binary message echoed (library defaults)", b"m" * MIB, "RFC 6455 §5.2"),
     echo("utf8-multibyte", "Text with 2-, 3- and 4-byte UTF-8 sequences", UTF8),
-    row("ws.echo.many", "Ten messages in a row, text and binary: each echoed, in order", "RFC 6455 §5.6", "MUST",
+    row("ws.echo.many", "Ten messages in a row, text and binary: each echoed, in order", S56_ECHO, "MUST",
         Echoes(tuple(f"m{i}" if i % 2 else bytes([i]) * 10 for i in range(10))),
         ws(*(f"m{i}" if i % 2 else bytes([i]) * 10 for i in range(10))), WsScript(), "ws"),
     *(length_row(n, what, kind) for kind in ("binary", "text") for n, what in LENGTHS.items()),
@@ -129,6 +133,8 @@ ECHO = [
 
 PING_DATA = bytes(range(125))
 S552 = 'RFC 6455 §5.5.2 ("Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response")'
+S553 = 'RFC 6455 §5.5.3 ("A Pong frame MAY be sent unsolicited. ... A response to an unsolicited Pong frame is not ' \
+    'expected")'
 PINGS = {  # id -> (title, payloads)
     "ws.ping-auto-pong": ("A ping without data: does the library answer by itself?", (b"",)),
     "ws.ping-payload-echoed": ("A ping with 125 bytes of data (the most a control frame holds): the pong carries "
@@ -143,10 +149,10 @@ PINGS = {  # id -> (title, payloads)
 PING_ROWS = [
     *(row(sid, title, S552, "MUST", PongEcho(payloads), ws(receive=1), raw(*map(ping, payloads), text(AFTER)))
       for sid, (title, payloads) in PINGS.items()),
-    row("ws.unsolicited-pong", "An unsolicited pong: ignored, the next message arrives", "RFC 6455 §5.5.3",
-        "MUST", IgnoresPong(), ws(receive=1), raw(pong(b"heartbeat"), text(AFTER))),
+    row("ws.unsolicited-pong", "An unsolicited pong: ignored, the next message arrives", S553, "MUST",
+        IgnoresPong(), ws(receive=1), raw(pong(b"heartbeat"), text(AFTER))),
     row("ws.unsolicited-pong.125", "An unsolicited pong with 125 bytes: ignored, the next message arrives",
-        "RFC 6455 §5.5.3", "MUST", IgnoresPong(), ws(receive=1), raw(pong(PING_DATA), text(AFTER))),
+        S553, "MUST", IgnoresPong(), ws(receive=1), raw(pong(PING_DATA), text(AFTER))),
     refuses("ws.control-too-long", "A ping with 126 bytes of data: connection failed",
             'RFC 6455 §5.5 ("All control frames MUST have a payload length of 125 bytes or less")', ping(b"p" * 126)),
     refuses("ws.control-too-long.pong", "A pong with 126 bytes of data: connection failed",
@@ -193,7 +199,9 @@ RESERVED = [
 
 # -- 5.x fragmentation (RFC 6455 §5.4) -------------------------------------------------
 
-S54 = "RFC 6455 §5.4"
+S54 = ('RFC 6455 §5.4 ("A fragmented message consists of a single frame with the FIN bit clear and an opcode '
+       'other than 0, followed by zero or more frames with the FIN bit clear and the opcode set to 0, and terminated '
+       'by a single frame with the FIN bit set and an opcode of 0")')
 S54_CTRL = 'RFC 6455 §5.4 ("An endpoint MUST be capable of handling control frames in the middle of a fragmented message")'
 S54_ORDER = ('RFC 6455 §5.4 ("the fragments of one message MUST NOT be interleaved between the fragments of '
              'another message")')
@@ -293,7 +301,8 @@ UTF8_ROWS = [
 
 S551 = ('RFC 6455 §5.5.1 ("If an endpoint receives a Close frame and did not previously send a Close frame, the '
         'endpoint MUST send a Close frame in response")')
-S7412 = "RFC 6455 §7.4.1, §7.4.2 (codes below 1000, 1004, 1016-2999 undefined or reserved)"
+S7412 = ('RFC 6455 §7.4.2 ("Status codes in the range 0-999 are not used"; 1000-2999 are "reserved for definition by '
+         'this protocol", where 1004 and 1016 up are unassigned; nothing is defined past 4999)')
 S741_NOT = ('RFC 6455 §7.4.1 (1005, 1006, 1015 "MUST NOT be set as a status code in a Close control frame by an '
             'endpoint")')
 #: Valid codes a peer may send: §7.4.1, the IANA registry's 1012-1014, and the private ranges.
@@ -328,7 +337,7 @@ CLOSE_ROWS = [
             'RFC 6455 §5.5 ("All control frames MUST have a payload length of 125 bytes or less")',
             frame(CLOSE, (1000).to_bytes(2, "big") + b"r" * 124)),
     row("ws.close.empty", "A Close without a code: answered with a Close, never 1005 on the wire "
-        "(what code the caller sees is recorded)", "RFC 6455 §7.1.5", "MUST", AnswersClose(), ws(receive=1),
+        "(what code the caller sees is recorded)", S741_NOT, "MUST", AnswersClose(), ws(receive=1),
         raw(close())),
     row("ws.close.one-byte", "A Close with a 1-byte body (no room for a code): connection failed, not closed "
         "normally", 'RFC 6455 §5.5.1 ("the first two bytes of the body MUST be a 2-byte unsigned integer")',
@@ -337,8 +346,11 @@ CLOSE_ROWS = [
         "MUST", RejectsClose(1000, (1002, 1007)), ws(receive=1),
         raw(frame(CLOSE, (1000).to_bytes(2, "big") + b"caf\xc3\x28"))),
     row("ws.close.abrupt", "TCP closed without a Close frame: the caller can tell (1006 or an error)",
-        "RFC 6455 §7.1.5", "MUST", Abnormal(), ws(receive=2), WsScript(steps=(text("hi"), Close()))),
-    row("ws.close.client-initiated", "The client closes: a masked Close 1000, no error", "RFC 6455 §7.1.2",
+        'RFC 6455 §7.1.5 ("If _The WebSocket Connection is Closed_ and no Close control frame was received by the '
+        'endpoint ..., _The WebSocket Connection Close Code_ is considered to be 1006")', "MUST", Abnormal(),
+        ws(receive=2), WsScript(steps=(text("hi"), Close()))),
+    row("ws.close.client-initiated", "The client closes: a masked Close 1000, no error",
+        'RFC 6455 §7.1.2 ("To _Start the WebSocket Closing Handshake_ ..., an endpoint MUST send a Close control frame")',
         "MUST", ClosesCleanly(), ws("bye"), WsScript(), "ws"),
 ]
 
@@ -355,6 +367,16 @@ LIMIT_ROWS = [
 # -- handshake, subprotocols, extensions, permessage-deflate, proxy, defaults ---------------
 
 S41 = "RFC 6455 §4.1"
+S41_STATUS = ('RFC 6455 §4.1 ("If the status code received from the server is not 101, the client handles the '
+              'response per HTTP procedures")')
+S41_ACCEPT = ('RFC 6455 §4.1 ("If the response lacks a |Sec-WebSocket-Accept| header field or the '
+              '|Sec-WebSocket-Accept| contains a value other than the base64-encoded SHA-1 of ..., the client MUST '
+              '_Fail the WebSocket Connection_")')
+S41_PROTO = ('RFC 6455 §4.1 ("If the response includes a |Sec-WebSocket-Protocol| header field and this header field '
+             'indicates the use of a subprotocol that was not present in the client\'s handshake ..., the client MUST '
+             '_Fail the WebSocket Connection_")')
+S41_OFFER = ('RFC 6455 §4.1 ("The request MAY include a header field with the name |Sec-WebSocket-Protocol|"; '
+             'the server\'s choice, or none, is what the connection uses)')
 S41_EXT = ('RFC 6455 §4.1 ("If the response includes a |Sec-WebSocket-Extensions| header field and this header '
            'field indicates the use of an extension that was not present in the client\'s handshake ..., the client '
            'MUST _Fail the WebSocket Connection_")')
@@ -378,23 +400,24 @@ PMD = "permessage-deflate"
 HANDSHAKE_ROWS = [
     row("ws.handshake-headers", "The handshake fields each library sends (Origin, extensions, User-Agent)", S41,
         "INFO", HandshakeFields(), ws("hi"), WsScript(), "ws"),
-    row("ws.handshake-non-101", "The server answers 200 instead of 101: the client must fail", S41, "MUST",
+    row("ws.handshake-non-101", "The server answers 200 instead of 101: the client must fail", S41_STATUS, "MUST",
         RefusedWith(("ws-handshake",)), ws(receive=1), raw(text("hello"), status=200)),
-    row("ws.handshake-403", "The server answers 403 Forbidden: the client fails, the status visible", S41, "MUST",
+    row("ws.handshake-403", "The server answers 403 Forbidden: the client fails, the status visible", S41_STATUS,
+        "MUST",
         RefusedWith(("ws-handshake", "http-status")), ws(receive=1), raw(status=403)),
     *(row(f"ws.handshake-redirect-{status}", f"The upgrade answered {status} to another path of the same server: "
           "followed?", 'RFC 6455 §4.1 ("clients are not required to follow them")', "INFO", Redirect(),
           ws(receive=1), WsScript(status=status, headers=(("Location", "{base}/next"),),
                                   paths=(("/next", raw(text("redirected"))),))) for status in (302, 307)),
-    row("ws.handshake-bad-accept", "A wrong Sec-WebSocket-Accept: the client must fail", S41, "MUST",
+    row("ws.handshake-bad-accept", "A wrong Sec-WebSocket-Accept: the client must fail", S41_ACCEPT, "MUST",
         RefusedWith(("ws-handshake",)), ws(receive=1), raw(text("hello"), accept="bad"), security=True),
-    row("ws.subprotocol-accepted", "Two subprotocols offered, the server picks one: the caller is told", S41,
+    row("ws.subprotocol-accepted", "Two subprotocols offered, the server picks one: the caller is told", S41_OFFER,
         "MUST", SubprotocolIs("chat"), ws("hi", subprotocols=("chat", "superchat")), WsScript(subprotocol="chat"),
         "ws"),
-    row("ws.subprotocol-unoffered", "The server picks a subprotocol the client did not offer: must fail", S41,
+    row("ws.subprotocol-unoffered", "The server picks a subprotocol the client did not offer: must fail", S41_PROTO,
         "MUST", RefusedWith(("ws-handshake",)), ws(receive=1, subprotocols=("chat",)),
         raw(text("hello"), subprotocol="other")),
-    row("ws.subprotocol-missing", "A subprotocol offered, the server picks none: connected, none reported", S41,
+    row("ws.subprotocol-missing", "A subprotocol offered, the server picks none: connected, none reported", S41_OFFER,
         "MUST", SubprotocolIs(None), ws("hi", subprotocols=("chat",)), WsScript(), "ws"),
     row("ws.extension-unoffered", "The server names an extension the client did not offer: must fail", S41_EXT,
         "MUST", RefusedWith(("ws-handshake",)), ws(receive=1, compression=False),
