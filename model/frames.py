@@ -108,10 +108,11 @@ def parse_frame(max_size: int = MAX_FRAME) -> Generator[int, bytes, Frame]:
     """
     b0, b1 = yield 2
     n = b1 & 0x7F
+    form = 7
     if n == 126:
-        n = struct.unpack("!H", (yield 2))[0]
+        n, form = struct.unpack("!H", (yield 2))[0], 16
     elif n == 127:
-        n = struct.unpack("!Q", (yield 8))[0]
+        n, form = struct.unpack("!Q", (yield 8))[0], 64
     if n > max_size:
         raise FrameError(f"frame of {n} bytes over the limit of {max_size}")
     mask = (yield 4) if b1 & 0x80 else None
@@ -120,4 +121,5 @@ def parse_frame(max_size: int = MAX_FRAME) -> Generator[int, bytes, Frame]:
         payload = apply_mask(payload, mask)
     opcode = b0 & 0xF
     code, reason = parse_close(payload) if opcode == CLOSE else (None, "")
-    return Frame(opcode, bool(b0 & 0x80), (b0 >> 4) & 0x7, mask is not None, payload, code, reason)
+    return Frame(opcode, bool(b0 & 0x80), (b0 >> 4) & 0x7, mask is not None, payload, code, reason,
+                 length_form=form, wire_len=n)
