@@ -62,6 +62,25 @@ except urllib.error.HTTPError as e:
 r = requests.request({method!r}, {url!r}{kw})
 print(r.status_code, r.reason, dict(r.headers))
 print(r.content[:200])""",
+    # niquests runs in its own environment (envs/niquests.txt): run the snippet there.
+    "niquests": """import niquests
+{setup}
+r = niquests.request({method!r}, {url!r}{kw})
+print(r.status_code, r.reason, dict(r.headers))
+print(r.content[:200])""",
+    "niquests-async": """import asyncio
+
+import niquests
+{setup}
+
+async def main() -> None:
+    async with niquests.AsyncSession() as s:
+        r = await s.request({method!r}, {url!r}{kw})
+        print(r.status_code, r.reason, dict(r.headers))
+        print(r.content[:200])
+
+
+asyncio.run(main())""",
     "httpx": """import httpx
 {setup}
 with httpx.Client({ctor}) as client:
@@ -204,6 +223,7 @@ KEYWORDS: dict[str, dict[str, str | None]] = {
                     "timeout": None},
 }
 KEYWORDS["httpx-async"] = KEYWORDS["httpx"]
+KEYWORDS["niquests"] = KEYWORDS["niquests-async"] = KEYWORDS["requests"]  # requests' API
 
 
 def request_meta(scenario: Scenario) -> dict[str, Any]:
@@ -329,7 +349,7 @@ def _tls(client: str, req: dict[str, Any], host: str, port: int) -> tuple[list[s
     notes = ([CA_NOTE] if trust == "ca" else []) + ([CLIENT_NOTE] if cert else [])
     cert_pair = f"({CLIENT_FILES[0]!r}, {CLIENT_FILES[1]!r})"
     kw: dict[str, str] = {}
-    if client == "requests":
+    if client in ("requests", "niquests", "niquests-async"):
         if trust != "default":
             kw["kw:verify"] = repr(CA_FILE) if trust == "ca" else "False"
         if cert:
