@@ -2,8 +2,9 @@
 
 Its ``ca_file`` names a file that holds ``crash`` (the runner process exits mid-cell),
 ``hang`` (the runner stops itself: it can answer nothing, not even its own deadline) or
-anything else (a real GET with ``urllib.request`` to the cell's URL). Used only through a
-runner process, never as a column of the matrix.
+anything else (a real GET with ``urllib.request`` to the cell's URL; the response gets two
+more fields: the runner's pid and ``CLIENTMATRIX_TEST_VAR`` as the runner saw it). Used only
+through a runner process, never as a column of the matrix.
 """
 
 from __future__ import annotations
@@ -29,5 +30,6 @@ class Adapter(SyncAdapter):
             os._exit(3)
         if mode == "hang":
             os.kill(os.getpid(), signal.SIGSTOP)
+        seen = (("X-Runner-Pid", str(os.getpid())), ("X-Test-Var", os.environ.get("CLIENTMATRIX_TEST_VAR", "")))
         with urllib.request.urlopen(call.url, timeout=5) as r:
-            return Got(status=r.status, reason=r.reason, headers=tuple(r.headers.items()), body=r.read())
+            return Got(status=r.status, reason=r.reason, headers=(*r.headers.items(), *seen), body=r.read())

@@ -195,6 +195,31 @@ def test_a_runner_that_hangs_is_killed_at_the_deadline(servers: Servers, steer: 
         remote.close()
 
 
+def test_a_cell_that_sets_variables_gets_a_runner_started_with_them(servers: Servers, steer: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some libraries read the environment once per process (niquests caches getproxies()):
+    a scenario's variables go to a runner started with them, used for that cell only."""
+    remote = RemoteAdapter("runner-test", "tests.runner_clients", sys.executable, str(steer))
+    row = scenario("status.200")
+
+    def seen() -> tuple[str | None, str | None]:
+        got = (run_cell(row, "runner-test", remote, servers).cell.observed or {})["got"]
+        fields = dict(got["headers"])
+        return fields.get("X-Runner-Pid"), fields.get("X-Test-Var")
+
+    try:
+        clean_pid, value = seen()
+        assert value == ""
+        monkeypatch.setenv("CLIENTMATRIX_TEST_VAR", "set by the cell")
+        own_pid, value = seen()
+        assert value == "set by the cell" and own_pid != clean_pid
+        monkeypatch.delenv("CLIENTMATRIX_TEST_VAR")
+        assert seen() == (clean_pid, "")  # back on the clean runner, which never saw the variable
+        assert remote.started == 2
+    finally:
+        remote.close()
+
+
 # -- environments --------------------------------------------------------------------------
 
 
