@@ -132,7 +132,8 @@ def render(matrix: Matrix, width: int = 100, paint: Paint = plain) -> list[str]:
                + (f" [env {c['env']}]" if c.get("env", "default") != "default" and "@" not in c["id"] else "")
                for c in matrix.clients]
     lines += flow(_items(clients), width, "clients: ", 9)
-    lines += flow(_items(environments(matrix)), width, "envs:    ", 9)
+    if environments(matrix):
+        lines += flow(_items(environments(matrix)), width, "envs:    ", 9)
     marks = [(f"{GLYPHS[v]} {v}   ", paint(f"{GLYPHS[v]} {v}", v) + "   ") for v in MEANING]
     marks += [(f"{DIFFERS} differs from expectation   ",) * 2, (f"{SECURITY} security row",) * 2]
     lines += flow(marks, width, "legend:  ", 9)
