@@ -135,6 +135,9 @@ class Call:
     #: Also report the library's default timeouts, read from the client the call used
     #: through its public API (``got.extra["timeouts"]``).
     report_timeouts: bool = False
+    #: Also record how many redirects the library follows by default before it gives up,
+    #: read through its public API (``options["redirect_limit"]``: options survive an exception).
+    report_redirect_limit: bool = False
 
     def sequence(self) -> tuple[Call, ...]:
         return (self, *self.then)
@@ -315,6 +318,9 @@ class Observation:
     options: dict[str, Any] = field(default_factory=dict)
     server_errors: tuple[str, ...] = ()
     elapsed: float = 0.0
+    #: What TLS servers saw of connections that never carried a request (a failed
+    #: handshake): each ClientHello's SNI, offered ALPN and versions (servers.tls).
+    hellos: tuple[TLSSeen, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -323,6 +329,7 @@ class Observation:
             "error": self.error.to_json() if self.error else None,
             "options": self.options,
             **({"server_errors": list(self.server_errors)} if self.server_errors else {}),
+            **({"hellos": list(self.hellos)} if self.hellos else {}),
         }
 
 

@@ -20,6 +20,13 @@ A check returns ``Result(ok, summary)``; the level turns it into a verdict:
 The summary is the short, *stable* description of the behaviour that the
 expectations files hold: it must not contain ports, timings or tokens.
 A failing server or a check that raises is the harness's bug: verdict ``error``.
+
+Wrong answers (the guard, ``tests/test_wrong.py``): every graded row (MUST, SHOULD)
+carries at least one made-up observation that breaks what its title names (the
+body short, the header kept, the redirect not followed), and the guard asserts
+that its check does not pass it. A check factory attaches them to the check it
+returns (``Checked(check, wrong)``, built with ``model.wrong``), so every row the
+factory makes has them; a row adds its own with ``Scenario(wrong=...)``.
 """
 
 from __future__ import annotations
@@ -51,6 +58,22 @@ Check = Callable[[Observation], Result]
 
 
 @dataclass(frozen=True)
+class Checked:
+    """A check with the wrong answers it must not pass: what its factory knows breaks it."""
+
+    run: Callable[[Observation], Result]
+    wrong: tuple[Observation, ...] = ()
+
+    def __call__(self, obs: Observation) -> Result:
+        return self.run(obs)
+
+
+def wrong_of(check: Check) -> tuple[Observation, ...]:
+    """The wrong answers a check carries (none for a plain function)."""
+    return check.wrong if isinstance(check, Checked) else ()
+
+
+@dataclass(frozen=True)
 class Scenario:
     id: str
     title: str
@@ -68,10 +91,17 @@ class Scenario:
     #: CA variables). Values may name ``{origin:NAME}`` (a fixture server's origin) and
     #: ``{ca_file}`` (the run's trustme CA); see fixtures.cell.environment.
     env: tuple[tuple[str, str], ...] = ()
+    #: Made-up observations that break what the title names, besides the check's own
+    #: (``Checked.wrong``): the guard asserts that none of them passes (tests/test_wrong.py).
+    wrong: tuple[Observation, ...] = ()
 
     @property
     def group(self) -> str:
         return self.id.split(".", 1)[0]
+
+    def wrong_answers(self) -> tuple[Observation, ...]:
+        """Every wrong answer of the row: its own, then its check's."""
+        return self.wrong + wrong_of(self.check)
 
     def meta(self) -> dict[str, Any]:
         return {

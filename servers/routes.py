@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from model.cell import Capture
+from model.cell import Capture, TLSSeen
 from model.script import TOKEN_PATH, Script
 
 PREFIX = "/c/"
@@ -44,6 +44,8 @@ class Route:
     aborted: bool = False
     transports: list[tuple[asyncio.AbstractEventLoop, asyncio.WriteTransport]] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
+    #: ClientHellos of TLS connections that carried no request (the handshake failed).
+    hellos: list[TLSSeen] = field(default_factory=list)
 
     @property
     def prefix(self) -> str:
@@ -111,6 +113,10 @@ class Route:
         with self.cond:
             return tuple(self.captures), tuple(self.errors)
 
+    def hello(self, seen: TLSSeen) -> None:
+        with self.cond:
+            self.hellos.append(seen)
+
 
 class Registry:
     def __init__(self) -> None:
@@ -150,6 +156,13 @@ class Registry:
     def close(self, route: Route) -> None:
         with self._lock:
             self._routes.pop(route.token, None)
+
+    def sole(self) -> Route | None:
+        """The one open route, if exactly one is open: a process runs one cell at a time, so a
+        TLS connection that never sent a request (no path, no token) belongs to it."""
+        with self._lock:
+            routes = list(self._routes.values())
+        return routes[0] if len(routes) == 1 else None
 
     def find(self, raw: bytes) -> Route | None:
         """The route a request (or what arrived of one) belongs to, by its prefix."""

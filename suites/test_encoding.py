@@ -21,8 +21,9 @@ import zstandard
 from model.cell import Call, Observation
 from model.checks import outcome
 from model.received import body_words, returned, tries
-from model.scenario import Check, Result, Scenario, bad, ok
+from model.scenario import Check, Checked, Result, Scenario, bad, ok
 from model.script import Raw, Reply, Stream
+from model.wrong import answer, raised
 from servers.bodies import GZIP_HEADER, MiB, gzip_zeros, gzip_zeros_length
 
 PLAIN = b"hello, compressed world; " * 8
@@ -83,7 +84,14 @@ def coding(plain: bytes | None, coded: bytes, good: States = GOOD, once: bytes |
             return ok(f"{summary}; {token} was not in its Accept-Encoding")
         return Result(state in good, summary)
 
-    return check
+    listed = (("Content-Encoding", "gzip"),)
+    wrong = [answer(200, coded),                              # coded bytes, the header that says so dropped
+             answer(200, (plain or coded)[: len(coded) // 2], headers=listed)]  # half a body
+    if once is not None:
+        wrong.append(answer(200, once, headers=listed))
+    if "refused" not in good:
+        wrong.append(raised("decode-error"))
+    return Checked(check, tuple(wrong))
 
 
 def coded(encoding: str, body: bytes) -> Reply:

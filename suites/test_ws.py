@@ -22,8 +22,9 @@ from typing import Any
 
 from model.cell import Call, Frame, Observation, WsCall
 from model.checks import fields, outcome
-from model.scenario import Check, Result, Scenario, bad, ok
+from model.scenario import Check, Checked, Result, Scenario, bad, ok
 from model.script import Close
+from model.wrong import close_frame, ws_answer
 from servers.frames import CLOSE, PING, PONG, Await, WsScript, binary, close, cont, frame, ping, pong, text
 
 AFTER = "after"
@@ -121,7 +122,9 @@ def echoes(*sent: str | bytes) -> Check:
             return ok(f"echoed {kinds} (sent in {len(data)} frame(s)); {answered(obs)}")
         return bad(f"{delivered(obs)}; {caller(obs)}")
 
-    return check
+    unmasked_frames = tuple(Frame(1 if isinstance(m, str) else 2, masked=False) for m in sent)
+    return Checked(check, (ws_answer(*(m[:-1] if m else "x" for m in sent)),  # cut short
+                           ws_answer(*sent, frames=unmasked_frames)))          # sent unmasked
 
 
 def refused_with(kinds: tuple[str, ...]) -> Check:
@@ -134,15 +137,18 @@ def refused_with(kinds: tuple[str, ...]) -> Check:
         summary = f"refused: {obs.error.short}{status}; {delivered(obs)}"
         return Result(obs.error.kind in kinds and not messages(obs), summary)
 
-    return check
+    return Checked(check, (ws_answer("hello"), ws_answer(error="other")))
 
 
-def fails_connection(obs: Observation) -> Result:
+def connection_failed(obs: Observation) -> Result:
     """RFC 6455 §7.1.7: the client MUST _Fail the WebSocket Connection_: the bad frame,
     and the message sent after it, are never delivered; the Close code it sends (1002,
     1007 ...) is in the summary (it SHOULD send one, §7.1.7)."""
     summary = f"{delivered(obs)}; {answered(obs)}; {caller(obs)}"
     return Result(not messages(obs), summary)
+
+
+fails_connection = Checked(connection_failed, (ws_answer(AFTER, frames=(close_frame(1000),)),))
 
 
 def delivers(want: str | bytes, *, pong_needed: bool = False) -> Check:
@@ -155,7 +161,11 @@ def delivers(want: str | bytes, *, pong_needed: bool = False) -> Check:
         extra = f"; {len(pongs)} pong(s) sent" if pong_needed or pongs else ""
         return Result(bool(good), f"{delivered(obs)}{extra}; {caller(obs)}")
 
-    return check
+    pong = (Frame(PONG, payload=b"mid"),)
+    wrong = [ws_answer(want[:-1], frames=pong), ws_answer(frames=pong)]
+    if pong_needed:
+        wrong.append(ws_answer(want))  # the ping met on the way never answered
+    return Checked(check, tuple(wrong))
 
 
 def pong_echo(payload: bytes) -> Check:
@@ -171,16 +181,19 @@ def pong_echo(payload: bytes) -> Check:
         data = "same data" if pongs[0].payload == payload else f"other data ({len(pongs[0].payload)} bytes)"
         return Result(pongs[0].payload == payload, f"answered with a pong, {data}{shown}; {delivered(obs)}")
 
-    return check
+    return Checked(check, (ws_answer(AFTER), ws_answer(AFTER, frames=(Frame(PONG, payload=payload[:-1] or b"x"),))))
 
 
-def ignores_pong(obs: Observation) -> Result:
+def pong_ignored(obs: Observation) -> Result:
     """RFC 6455 §5.5.3: "A Pong frame MAY be sent unsolicited ... A response to an
     unsolicited Pong frame is not expected." The next message still arrives."""
     answers = [f.name for f in frames(obs) if f.opcode in (PING, PONG)]
     summary = f"{delivered(obs)}" + (f"; answered with {', '.join(answers)}" if answers else "") + f"; {caller(obs)}"
     got = messages(obs)
     return Result(len(got) == 1 and same(got[0], AFTER) and not answers, summary)
+
+
+ignores_pong = Checked(pong_ignored, (ws_answer(AFTER, frames=(Frame(PONG, payload=b"heartbeat"),)), ws_answer()))
 
 
 def answers_close(*, forbidden: tuple[int | None, ...] = (1005, 1006, 1015)) -> Check:
@@ -193,10 +206,10 @@ def answers_close(*, forbidden: tuple[int | None, ...] = (1005, 1006, 1015)) -> 
         summary = f"{answered(obs)}; {caller(obs)}"
         return Result(f is not None and f.close_code not in forbidden, summary)
 
-    return check
+    return Checked(check, (ws_answer(), ws_answer(frames=(close_frame(forbidden[0]),))))
 
 
-def rejects_close_code(obs: Observation) -> Result:
+def close_code_rejected(obs: Observation) -> Result:
     """RFC 6455 §7.4.1: 1004 is reserved; a Close frame carrying it is invalid, and the
     client should fail the connection (1002, as Autobahn 7.9 expects), not echo it."""
     f = client_close(obs)
@@ -204,7 +217,10 @@ def rejects_close_code(obs: Observation) -> Result:
     return Result(f is None or f.close_code == 1002, summary)
 
 
-def abnormal(obs: Observation) -> Result:
+rejects_close_code = Checked(close_code_rejected, (ws_answer(frames=(close_frame(1004),)),))
+
+
+def abnormal_close(obs: Observation) -> Result:
     """RFC 6455 §7.1.5: a connection lost without a Close frame is closed with code 1006:
     the caller must be able to tell it from a clean close."""
     seen = view(obs).get("close")
@@ -212,12 +228,19 @@ def abnormal(obs: Observation) -> Result:
     return Result(told, f"{delivered(obs)}; {caller(obs)}")
 
 
-def closes_cleanly(obs: Observation) -> Result:
+abnormal = Checked(abnormal_close, (ws_answer("hi", close=(1000, "")),))
+
+
+def clean_close(obs: Observation) -> Result:
     """RFC 6455 §7.1.2: the client starts the closing handshake with a Close frame
     (§5.5.1), masked (§5.3), and the library reports no error."""
     f = client_close(obs)
     good = f is not None and f.masked and f.close_code == 1000 and obs.error is None
     return Result(good, f"{delivered(obs)}; {answered(obs)}; {caller(obs)}")
+
+
+closes_cleanly = Checked(clean_close, (ws_answer(), ws_answer(frames=(close_frame(1000, masked=False),)),
+                                       ws_answer(frames=(close_frame(1000),), error="ws-closed")))
 
 
 def too_big(*sizes: int) -> Check:
@@ -235,7 +258,9 @@ def too_big(*sizes: int) -> Check:
         good = whole and (not refused or (f is not None and f.close_code == 1009))
         return Result(good, f"{', '.join(parts)}; {answered(obs)}; {caller(obs)}")
 
-    return check
+    cut = ws_answer(b"a" * sizes[0], frames=(close_frame(1000),))                  # cut short
+    other_code = ws_answer(frames=(close_frame(1002),))                            # refused, not with 1009
+    return Checked(check, (cut, other_code))
 
 
 def handshake_fields(obs: Observation) -> Result:
@@ -256,7 +281,7 @@ def subprotocol_is(offered: str, chosen: str | None) -> Check:
         summary = f"offered {sent!r}, caller told {got!r}; {delivered(obs)}; {caller(obs)}"
         return Result(sent is not None and got == chosen and len(messages(obs)) == 1 and obs.error is None, summary)
 
-    return check
+    return Checked(check, (ws_answer("hi", subprotocol="other"),))
 
 
 def deflate_offered(obs: Observation) -> Result:
@@ -277,7 +302,7 @@ def deflate_echo(*sent: str | bytes) -> Check:
         return Result(good, f"negotiated {'permessage-deflate' if 'permessage-deflate' in agreed else 'nothing'}; "
                             f"{echo.summary}")
 
-    return check
+    return Checked(check, (ws_answer(*sent, extensions=""),))
 
 
 # -- the rows ------------------------------------------------------------------------
