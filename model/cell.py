@@ -138,6 +138,12 @@ class Call:
     #: Also record how many redirects the library follows by default before it gives up,
     #: read through its public API (``options["redirect_limit"]``: options survive an exception).
     report_redirect_limit: bool = False
+    #: Run the call in a fresh interpreter started with the cell's environment (``fixtures.fresh``):
+    #: for what a library reads once, at import or start-up (CA variables).
+    fresh: bool = False
+    #: Record which optional decoder packages are installed (``options["decoders"]``): they
+    #: change what several libraries offer in Accept-Encoding and can decode (br, zstd).
+    report_decoders: bool = False
 
     def sequence(self) -> tuple[Call, ...]:
         return (self, *self.then)

@@ -82,7 +82,8 @@ class Scenario:
     check: Check
     request: Call = field(default_factory=Call)
     response: Response | Script | None = None
-    #: Which fixture server the request goes to: ``http``, ``https`` or ``http-80``.
+    #: Which fixture server the request goes to: ``http``, ``https``, ``http-80`` (``:80`` written
+    #: in the URL), ``http-80-implicit`` (the same server, no port in the URL) ...
     origin: str = "http"
     #: The protocol family whose clients are the columns of this row.
     protocol: str = "http"

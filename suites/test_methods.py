@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, unquote
 
 from model.cell import Call, Observation
-from model.checks import fields, framing, outcome, query, refused, tail, wire
+from model.checks import fields, framing, outcome, query, refused, tail, wire, with_decoders
 from model.scenario import Check, Checked, Result, Scenario, bad, ok
 from model.script import Reply
 from model.wrong import answer, raised, request
@@ -60,7 +60,7 @@ def default_headers(obs: Observation) -> Result:
     """Every field sent unasked, in order, with its value (Host's value left out)."""
     if not obs.sent:
         return bad(f"nothing sent; {outcome(obs)}")
-    return ok(fields(obs.sent[0]))
+    return ok(fields(obs.sent[0]) + with_decoders(obs))
 
 
 def host_is(expected: str) -> Check:
@@ -205,9 +205,12 @@ SCENARIOS = [
     Scenario("methods.get-with-body", "GET with a body: sent, and how", "RFC 9110 §9.3.1", "INFO",
              records, Call("GET", body=BODY)),
     Scenario("request.default-headers", "The fields each library sends unasked", "RFC 9110 §10.1", "INFO",
-             default_headers, Call("GET")),
-    Scenario("request.host-default-port", "Host for the scheme's default port: the port is omitted",
-             "RFC 9110 §4.2.3", "SHOULD", host_is("no-port"), Call("GET"), origin="http-80"),
+             default_headers, Call("GET", report_decoders=True)),
+    Scenario("request.host-default-port", "Host for the scheme's default port (':80' in the URL): the port "
+             "is omitted", "RFC 9110 §4.2.3", "SHOULD", host_is("no-port"), Call("GET"), origin="http-80"),
+    # The URL as users write it, without a port: the Host field is the URL's authority.
+    Scenario("request.host-implicit-port", "Host for a URL with no port (the default, 80, implicit): "
+             "no port sent", "RFC 9110 §4.2.3", "SHOULD", host_is("no-port"), Call("GET"), origin="http-80-implicit"),
     Scenario("request.host-non-default-port", "Host for a non-default port: the port is included",
              "RFC 9112 §3.2", "MUST", host_is("with-port"), Call("GET")),
     Scenario("request.header-case", "Is the caller's field-name case kept on the wire?", "RFC 9110 §5.1",

@@ -230,6 +230,14 @@ SCENARIOS = [
     row("env-requests-ca-bundle", "REQUESTS_CA_BUNDLE names our CA (set in the running process): trusted?",
         "requests REQUESTS_CA_BUNDLE", "INFO", env_trust("REQUESTS_CA_BUNDLE"), "https-hello", Call("GET"),
         env=(("REQUESTS_CA_BUNDLE", "{ca_file}"),)),
+    # The same variables set before the interpreter starts (a fresh one runs the call,
+    # fixtures.fresh): what a library reads once, at import or start-up, sees them too.
+    row("env-ssl-cert-file-at-start", "SSL_CERT_FILE names our CA, set before the process starts: trusted?",
+        "OpenSSL SSL_CERT_FILE", "INFO", env_trust("SSL_CERT_FILE"), "https-hello", Call("GET", fresh=True),
+        env=(("SSL_CERT_FILE", "{ca_file}"),)),
+    row("env-requests-ca-bundle-at-start", "REQUESTS_CA_BUNDLE names our CA, set before the process starts: "
+        "trusted?", "requests REQUESTS_CA_BUNDLE", "INFO", env_trust("REQUESTS_CA_BUNDLE"), "https-hello",
+        Call("GET", fresh=True), env=(("REQUESTS_CA_BUNDLE", "{ca_file}"),)),
     row("verify-disabled", "Verification turned off the documented way: an untrusted, misnamed server works",
         "RFC 9110 §4.3.4", "MUST", works(say_how=True), "https-wrong-host", Call("GET", trust="off")),
 ]
