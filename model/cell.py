@@ -324,8 +324,8 @@ class Observation:
     options: dict[str, Any] = field(default_factory=dict)
     server_errors: tuple[str, ...] = ()
     elapsed: float = 0.0
-    #: What TLS servers saw of connections that never carried a request (a failed
-    #: handshake): each ClientHello's SNI, offered ALPN and versions (servers.tls).
+    #: Every ClientHello the TLS servers read during the cell, in order (its SNI, offered
+    #: ALPN and versions: servers.tls), including connections that never carried a request.
     hellos: tuple[TLSSeen, ...] = ()
 
     def to_json(self) -> dict[str, Any]:

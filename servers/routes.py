@@ -44,7 +44,7 @@ class Route:
     aborted: bool = False
     transports: list[tuple[asyncio.AbstractEventLoop, asyncio.WriteTransport]] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
-    #: ClientHellos of TLS connections that carried no request (the handshake failed).
+    #: Every ClientHello a TLS server read while this route was the only one open.
     hellos: list[TLSSeen] = field(default_factory=list)
 
     @property

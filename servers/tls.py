@@ -237,6 +237,8 @@ class HelloServer(HTTPServer):
         super().__init__(registry, loop, tls=tls, host=host)
         self.url_host = url_host or host
         self.only = only
+        #: False while the server's own probe connects (its hello belongs to no cell).
+        self.recording = True
         self._listener: socket.socket | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._seen: dict[asyncio.StreamWriter, Hello | None] = {}
@@ -286,8 +288,8 @@ class HelloServer(HTTPServer):
         """Peek at the ClientHello, then do the handshake and serve HTTP on the connection."""
         loop = asyncio.get_running_loop()
         hello = await peek_hello(conn)
+        self._hello_seen(hello)
         if self.only and hello is not None and hello.listed and not set(hello.versions) & set(self.only):
-            self._unserved(hello)
             try:
                 await loop.sock_sendall(conn, PROTOCOL_VERSION_ALERT)
             except OSError:
@@ -308,12 +310,13 @@ class HelloServer(HTTPServer):
             await loop.connect_accepted_socket(lambda: protocol, conn, ssl=self.tls,
                                                ssl_handshake_timeout=HANDSHAKE_TIMEOUT)
         except (OSError, asyncio.TimeoutError):  # the client refused us: its cell says so
-            self._unserved(hello)
             conn.close()
 
-    def _unserved(self, hello: Hello | None) -> None:
-        """A connection ends before any request: its ClientHello goes to the running cell."""
-        route = self.registry.sole()
+    def _hello_seen(self, hello: Hello | None) -> None:
+        """Every ClientHello goes to the running cell as soon as it is read, before the
+        handshake: a connection that never carries a request (the client refused our
+        certificate, we refused its versions) has no path, hence no route of its own."""
+        route = self.registry.sole() if self.recording else None
         if route is not None and hello is not None:
             route.hello({**hello.to_json(), "server": self.authority})
 
@@ -417,7 +420,9 @@ class Kit:
             self.problems[name] = f"cannot set up the {name} server with {ssl.OPENSSL_VERSION}: {exc}"
             raise CannotServe(self.problems[name]) from exc
         if kind.probe is not None:
+            server.recording = False
             problem = kind.probe(self, server)
+            server.recording = True
             if problem:
                 server.stop()
                 self.problems[name] = problem

@@ -31,8 +31,8 @@ CLIENT = ("{client_cert}", "{client_key}")
 
 
 def tls_seen(obs: Observation) -> TLSSeen | None:
-    """What the TLS server saw of the first connection: the first request's, or the
-    ClientHello of a connection that carried none (a failed handshake, ``Observation.hellos``)."""
+    """What the TLS server saw of the first connection: the first request's, or the first
+    ClientHello of the cell when no request got through (a failed handshake, ``Observation.hellos``)."""
     if obs.sent:
         return obs.sent[0].tls
     return obs.hellos[0] if obs.hellos else None
