@@ -44,7 +44,7 @@ class Route:
     aborted: bool = False
     transports: list[tuple[asyncio.AbstractEventLoop, asyncio.WriteTransport]] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
-    #: Every ClientHello a TLS server read while this route was the only one open.
+    #: Every ClientHello a TLS server read while this route was the newest one open.
     hellos: list[TLSSeen] = field(default_factory=list)
 
     @property
@@ -157,12 +157,11 @@ class Registry:
         with self._lock:
             self._routes.pop(route.token, None)
 
-    def sole(self) -> Route | None:
-        """The one open route, if exactly one is open: a process runs one cell at a time, so a
-        TLS connection that never sent a request (no path, no token) belongs to it."""
+    def newest(self) -> Route | None:
+        """The route opened last: a process runs one cell at a time, and a cell opens its route
+        first, so a TLS connection that never sent a request (no path, no token) belongs to it."""
         with self._lock:
-            routes = list(self._routes.values())
-        return routes[0] if len(routes) == 1 else None
+            return next(reversed(self._routes.values()), None)
 
     def find(self, raw: bytes) -> Route | None:
         """The route a request (or what arrived of one) belongs to, by its prefix."""

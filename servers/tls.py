@@ -316,7 +316,7 @@ class HelloServer(HTTPServer):
         """Every ClientHello goes to the running cell as soon as it is read, before the
         handshake: a connection that never carries a request (the client refused our
         certificate, we refused its versions) has no path, hence no route of its own."""
-        route = self.registry.sole() if self.recording else None
+        route = self.registry.newest() if self.recording else None
         if route is not None and hello is not None:
             route.hello({**hello.to_json(), "server": self.authority})
 

@@ -70,3 +70,15 @@ def test_the_guard_catches_a_check_that_cannot_fail() -> None:
                      Checked(lambda obs: ok("looks fine"), (answer(200, b"shor"),)), Call())
     verdict, _ = grade(blind, blind.wrong_answers()[0])
     assert verdict == "pass"  # what test_every_wrong_answer_fails_the_row reports as a failure
+
+
+def test_a_fresh_interpreter_call_round_trips() -> None:
+    """fixtures.fresh hands the call to the child as JSON: every field a row uses comes back."""
+    from fixtures.fresh import call_from_json, call_to_json, got_from_json, got_to_json
+    from model.cell import Call, Got
+
+    call = Call("POST", "/p", url="https://127.0.0.1:1/c/t1/p", headers=(("X-A", "1"),), body=b"\x00\xff",
+                trust="ca", client_cert=("c.pem", "k.pem"), fresh=True, lookup=("X-A",))
+    assert call_from_json(call_to_json(call)) == call
+    got = Got(200, "OK", (("A", "b"),), b"\x00body", (301,), "u", {"warnings": ["W: x"]}, "text")
+    assert got_from_json(got_to_json(got)) == got
