@@ -144,6 +144,9 @@ class Call:
     #: Record which optional decoder packages are installed (``options["decoders"]``): they
     #: change what several libraries offer in Accept-Encoding and can decode (br, zstd).
     report_decoders: bool = False
+    #: Record the warnings the library emits during the call (``got.extra["warnings"]``).
+    #: Only where a row asks: the warnings module is process-wide state.
+    record_warnings: bool = False
 
     def sequence(self) -> tuple[Call, ...]:
         return (self, *self.then)

@@ -46,6 +46,9 @@ class Route:
     cond: threading.Condition = field(default_factory=threading.Condition)
     #: Every ClientHello a TLS server read while this route was the newest one open.
     hellos: list[TLSSeen] = field(default_factory=list)
+    #: A route of a waiting row's cell, which may run beside another cell (fixtures.ahead):
+    #: never taken for the running cell by ``Registry.newest``.
+    beside: bool = False
 
     @property
     def prefix(self) -> str:
@@ -147,8 +150,8 @@ class Registry:
         with self._lock:
             return self._tunnels.pop(tuple(peer[:2]), None)
 
-    def open(self, script: Script) -> Route:
-        route = Route(token=f"t{next(self._ids)}", script=script)
+    def open(self, script: Script, beside: bool = False) -> Route:
+        route = Route(token=f"t{next(self._ids)}", script=script, beside=beside)
         with self._lock:
             self._routes[route.token] = route
         return route
@@ -158,10 +161,12 @@ class Registry:
             self._routes.pop(route.token, None)
 
     def newest(self) -> Route | None:
-        """The route opened last: a process runs one cell at a time, and a cell opens its route
-        first, so a TLS connection that never sent a request (no path, no token) belongs to it."""
+        """The route opened last, waiting rows' cells aside: a process runs one other cell at a
+        time, and a cell opens its route first, so a TLS connection that never sent a request
+        (no path, no token) belongs to it. Waiting rows (``Scenario.waits``, which run beside
+        it: fixtures.ahead) open their routes ``beside`` and are never it."""
         with self._lock:
-            return next(reversed(self._routes.values()), None)
+            return next((r for r in reversed(self._routes.values()) if not r.beside), None)
 
     def find(self, raw: bytes) -> Route | None:
         """The route a request (or what arrived of one) belongs to, by its prefix."""

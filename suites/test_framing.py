@@ -279,7 +279,8 @@ SCENARIOS = [
     # MUST reject such a request, a proxy MUST remove the space; a user agent: recorded.
     framed_row("framing.space-before-colon", "'X-Space : yes' (space before the colon): what the caller sees",
                "RFC 9112 §5.1", tolerates(b"hello", detail=space_before_colon), b"hello",
-               response("X-Space : yes", "X-After: 1", "Content-Length: 5") + b"hello", level="INFO"),
+               response("X-Space : yes", "X-After: 1", "Content-Length: 5") + b"hello", level="INFO",
+               waits=True),  # three clients wait out the linger: side by side
     row("framing.http10-response", "An HTTP/1.0 response without length: body to close", "RFC 9112 §6.3",
         "MUST", delivers(HELLO), raw(b"HTTP/1.0 200 OK\r\n\r\n" + HELLO)),
     row("framing.early-close", "The connection closes in the middle of a chunk: incomplete",
