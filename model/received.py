@@ -83,7 +83,8 @@ def delivers(body: bytes, status: int = 200, detail: Detail | None = None,
         right = obs.got.status == status and obs.got.body == body and (good is None or good(obs.got))
         return Result(right, delivered(obs, body, detail))
 
-    return Checked(check, (answer(status, misframed(body)), raised("incomplete-body")))
+    return Checked(check, (answer(status, misframed(body)), raised("incomplete-body")),
+                   right=() if good is not None else (answer(status, body),))
 
 
 def misframed(body: bytes) -> bytes:
@@ -103,7 +104,8 @@ def refuses(full: bytes | None = None, detail: Detail | None = None) -> Check:
             return ok(f"refused: {outcome(obs)}{tries(obs)}")
         return bad(f"accepted: {delivered(obs, full, detail)}")
 
-    return Checked(check, (answer(200, full[: len(full) // 2] if full else b"hello"),))
+    return Checked(check, (answer(200, full[: len(full) // 2] if full else b"hello"),),
+                   right=(raised("incomplete-body"),))
 
 
 def tolerates(body: bytes, status: int = 200, detail: Detail | None = None) -> Check:
@@ -115,7 +117,8 @@ def tolerates(body: bytes, status: int = 200, detail: Detail | None = None) -> C
         assert obs.got is not None
         return Result(obs.got.status == status and obs.got.body == body, delivered(obs, body, detail))
 
-    return Checked(check, (answer(status, body + b" world"), answer(status, misframed(body))))
+    return Checked(check, (answer(status, body + b" world"), answer(status, misframed(body))),
+                   right=(answer(status, body), raised("invalid-framing")))
 
 
 #: How long the server keeps a connection open after a framed response, waiting for the
@@ -141,7 +144,8 @@ def framed(check: Check, body: bytes, status: int = 200) -> Checked:
             return bad(f"{result.summary}; only when the server closed the connection: the message end was missed")
         return result
 
-    return Checked(run, (*wrong_of(check), answer(status, body, elapsed=LINGER)))
+    right = check.right if isinstance(check, Checked) else ()
+    return Checked(run, (*wrong_of(check), answer(status, body, elapsed=LINGER)), right=right)
 
 
 def field_words(name: str) -> Detail:

@@ -63,6 +63,9 @@ class Checked:
 
     run: Callable[[Observation], Result]
     wrong: tuple[Observation, ...] = ()
+    #: Optional: observations that must pass, the wrong answers' right twins (the guard
+    #: then shows the check tells the two apart, not that it fails everything).
+    right: tuple[Observation, ...] = ()
 
     def __call__(self, obs: Observation) -> Result:
         return self.run(obs)

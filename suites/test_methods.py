@@ -40,7 +40,7 @@ def sends(method: str, body: bytes = b"", *, no_length: bool = False) -> Check:
              answer(sent=(request("GET" if method != "GET" else "POST", body=body),))]
     if no_length:
         wrong.append(answer(sent=(request(method, headers=(("Content-Length", "0"),), framing="none"),)))
-    return Checked(check, tuple(wrong))
+    return Checked(check, tuple(wrong), right=(answer(sent=(request(method, body=body),)),))
 
 
 def sent_words(obs: Observation) -> str:

@@ -138,7 +138,11 @@ def next_hop(code: int, method: str) -> Check:
              answer(200, OK, sent=(first, request(other, "/next", body=body)))]
     if body:  # the method kept, the content dropped
         wrong.append(answer(200, OK, sent=(first, request(method, "/next"))))
-    return Checked(check, tuple(wrong))
+    if method in ("GET", "HEAD") or CODES[code][2](method) == {method}:  # resent as it was
+        hop = request(method, "/next", headers=first.headers[1:], body=body)
+    else:  # became GET, the content with it dropped
+        hop = request("GET", "/next")
+    return Checked(check, tuple(wrong), right=(answer(200, OK, sent=(first, hop)),))
 
 
 def code_row(code: int, method: str) -> Scenario:
@@ -290,9 +294,12 @@ def field_across(name: str, *, to_other: bool) -> Check:
     if to_other:
         other = request("GET", "/next", headers=field, server="127.0.0.1:9000")
         wrong = (answer(200, OK, sent=(request(headers=field), request("GET", "/mid", headers=field), other)),)
+        clean = request("GET", "/next", server="127.0.0.1:9000")
+        right = (answer(200, OK, sent=(request(headers=field), request("GET", "/mid", headers=field), clean)),)
     else:
         wrong = (answer(200, OK, sent=(request(headers=field), request("GET", "/next"))),)
-    return Checked(check, wrong)
+        right = (answer(200, OK, sent=(request(headers=field), request("GET", "/next", headers=field))),)
+    return Checked(check, wrong, right=right)
 
 
 def cookie_on_next(obs: Observation) -> Result:

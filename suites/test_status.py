@@ -40,7 +40,7 @@ def surfaces(status: int, body: bytes | None = None) -> Check:
     wrong = [answer(other, body or b""), raised("invalid-status-line")]
     if body is not None:
         wrong.append(answer(status, body[:-1] if body else b"hello"))
-    return Checked(check, tuple(wrong))
+    return Checked(check, tuple(wrong), right=(answer(status, body or b""),))
 
 
 def reason_words(obs: Observation) -> Result:

@@ -57,7 +57,8 @@ def refusal(obs: Observation) -> Result:
 
 #: A request sent over TLS (what a refusal must prevent).
 THROUGH = (request(tls={"sni": None, "version": "TLSv1.2"}),)
-refuses = Checked(refusal, (answer(200, OK, sent=THROUGH), raised("http-status", sent=THROUGH)))
+refuses = Checked(refusal, (answer(200, OK, sent=THROUGH), raised("http-status", sent=THROUGH)),
+                  right=(raised("tls-untrusted", sent=()),))
 
 #: What a client's own refusal of TLS 1.0/1.1 looks like in its error: the server's
 #: protocol_version alert (it offered none of them), or its own refusal of the ServerHello.

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from model.scenario import LEVEL_VERDICT, Scenario, grade
+from model.scenario import LEVEL_VERDICT, Checked, Scenario, grade
 
 SUITES = Path(__file__).resolve().parent.parent / "suites"
 
@@ -82,3 +82,16 @@ def test_a_fresh_interpreter_call_round_trips() -> None:
     assert call_from_json(call_to_json(call)) == call
     got = Got(200, "OK", (("A", "b"),), b"\x00body", (301,), "u", {"warnings": ["W: x"]}, "text")
     assert got_from_json(got_to_json(got)) == got
+
+
+RIGHT = [s for s in ROWS if isinstance(s.check, Checked) and s.check.right]
+
+
+@pytest.mark.parametrize("scenario", RIGHT, ids=[s.id for s in RIGHT])
+def test_every_right_twin_passes_the_row(scenario: Scenario) -> None:
+    """Where a check also carries right answers, they pass: the check tells right from wrong,
+    it does not fail everything."""
+    assert isinstance(scenario.check, Checked)
+    for i, obs in enumerate(scenario.check.right):
+        verdict, summary = grade(scenario, obs)
+        assert verdict == "pass", f"right answer {i} of {scenario.id} gave {verdict}: {summary}"
