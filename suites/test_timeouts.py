@@ -55,12 +55,12 @@ def read_timeout(obs: Observation) -> Result:
 
 
 def silent_timeout(obs: Observation) -> Result:
-    """Not a byte of the response within the caller's timeout: a read-timeout error surfaces
-    within the stall (another error, or a response, is recorded as it is)."""
+    """Not a byte of the response within the caller's timeout: a read-timeout error surfaces.
+    The kind alone says whether it fired in time: a client still waiting when the stall
+    ends sees the server close instead (an empty response), so no time bucket is needed."""
     if returned(obs):
-        return bad(f"{outcome(obs)}{tries(obs)} {within(obs)}")
-    summary = f"{outcome(obs)}{tries(obs)} {within(obs)}"
-    return Result(obs.error is not None and obs.error.kind == "read-timeout", summary)
+        return bad(f"{outcome(obs)}{tries(obs)}")
+    return Result(obs.error is not None and obs.error.kind == "read-timeout", f"{outcome(obs)}{tries(obs)}")
 
 
 def refused_connect(obs: Observation) -> Result:
