@@ -54,12 +54,12 @@ def answer(status: int = 200, body: bytes = b"", *, headers: Headers = (), sent:
 def raised(kind: str = "protocol-error", *, sent: tuple[Capture, ...] | None = None, got: Got | None = None,
            options: dict[str, Any] | None = None, elapsed: float = 0.01) -> Observation:
     """The library raised an exception of ``kind`` (after ``sent``, one GET by default)."""
-    return Observation(sent=(request(),) if sent is None else sent, got=got,
-                       error=Failure(kind, f"made.up.{kind.title().replace('-', '')}Error", "a wrong answer"),
+    return Observation(sent=(request(),) if sent is None else sent, got=got, error=failure(kind),
                        options=options or {}, elapsed=elapsed)
 
 
 def failure(kind: str) -> Failure:
+    """A made-up exception of ``kind`` (its class and message name no real library)."""
     return Failure(kind, f"made.up.{kind.title().replace('-', '')}Error", "a wrong answer")
 
 
