@@ -46,6 +46,7 @@ def cell_data(row: dict[str, Any], cell: Cell, base: str) -> dict[str, Any]:
         "o": cell.outcome,
         "e": data["expected"],
         "x": trim(cell.observed),
+        "n": data.get("variants") if cell.intermittent else None,
         "p": pytest_command(row, base),
         "r": snippet(row, base, data),
     }
@@ -87,6 +88,7 @@ def page(matrix: Matrix) -> str:
     legend = "".join(f'<span><span class="verdict v-{v}">{GLYPHS[v]} {v}</span> {e(MEANING[v].split(": ", 1)[1])}</span>'
                      for v in VERDICTS)
     legend += ('<span><b>*</b> after a glyph: differs from the recorded expectation</span>'
+               '<span><b>~</b> after a glyph: intermittent over --repeat runs</span>'
                '<span><span class="sec">§</span> security row</span>'
                '<span><b>≠</b> dashed: odd one out (differs from the consensus)</span>')
     return f"""<!doctype html>

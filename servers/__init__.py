@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from model.script import Script
 from servers.certs import Certs, make_certs
@@ -58,9 +59,11 @@ class Servers:
     tls: Kit | None = None
     started: dict[str, HTTPServer | ClosedPort] = field(default_factory=dict)
     port80_problem: str | None = None
+    #: Where the certificates' private folder is made (the run's private folder), else the system's.
+    temp_parent: Path | None = None
 
     def start(self) -> Servers:
-        self.certs = make_certs()
+        self.certs = make_certs(self.temp_parent)
         try:
             self.started["http"] = HTTPServer(self.registry).start()
             self.started["https"] = HTTPServer(self.registry, tls=self.certs.server_context()).start()
@@ -133,3 +136,5 @@ class Servers:
         for server in self.started.values():
             server.stop()
         self.started.clear()
+        if self.certs is not None:  # the CA file and any client key go with the servers
+            self.certs.remove()

@@ -48,7 +48,7 @@ import trustme
 
 from model.cell import TLSSeen
 from model.loop import LoopThread
-from servers.certs import LOOPBACK_NAMES, Certs
+from servers.certs import LOOPBACK_NAMES, Certs, private_file
 from servers.http import MAX_HEAD, HTTPServer
 from servers.routes import Registry
 
@@ -57,6 +57,8 @@ MAX_HELLO = 64 * 1024
 HELLO_WAIT = 5.0
 HELLO_POLL = 0.002
 HANDSHAKE_TIMEOUT = 5.0
+#: The pause before accepting again after an accept failed with the listener open (EMFILE ...).
+ACCEPT_RETRY = 0.1
 #: The name in the client certificate the https-client-cert server asks for.
 CLIENT_IDENTITY = "client@clientmatrix.example"
 
@@ -259,12 +261,18 @@ class HelloServer(HTTPServer):
         task.add_done_callback(self._tasks.discard)
 
     async def _accept(self, listener: socket.socket) -> None:
+        """Accept until the listener is closed. An accept that fails while it is open (too many
+        open files, no buffer space) is retried after a pause, as asyncio's own servers do, so
+        one exhaustion never stops a server for good."""
         loop = asyncio.get_running_loop()
         while True:
             try:
                 conn, _ = await loop.sock_accept(listener)
-            except OSError:  # the listener was closed
-                return
+            except OSError:
+                if self._listener is not listener or listener.fileno() < 0:
+                    return  # the listener was closed: the server is stopping
+                await asyncio.sleep(ACCEPT_RETRY)
+                continue
             self._spawn(self._greet(conn))
 
     async def _greet(self, conn: socket.socket) -> None:
@@ -372,8 +380,8 @@ class Kit:
         """The client certificate (issued by the session CA) and its key, as files."""
         leaf = self.certs.ca.issue_cert(CLIENT_IDENTITY)
         cert, key = self.certs.folder / "client-cert.pem", self.certs.folder / "client-key.pem"
-        cert.write_bytes(b"".join(p.bytes() for p in leaf.cert_chain_pems))
-        key.write_bytes(leaf.private_key_pem.bytes())
+        private_file(cert, b"".join(p.bytes() for p in leaf.cert_chain_pems))
+        private_file(key, leaf.private_key_pem.bytes())
         return str(cert), str(key)
 
     def start(self, name: str, registry: Registry, loop: LoopThread | None = None) -> HelloServer:
