@@ -541,9 +541,7 @@ class Recorder:
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         state = self.state
-        if not state.cells:
-            if state.log.selected:
-                state.problems.append("no cell was recorded: no report written (any old reports are unchanged)")
+        if not state.cells and not state.log.selected:  # no matrix cell in this run (self-tests only)
             return
         if state.log.stop_reason is None and state.log.not_run(state.cells) and (session.shouldfail or session.shouldstop):
             state.log.stop_reason = f"stopped: {session.shouldfail or session.shouldstop}"
@@ -589,9 +587,7 @@ class Recorder:
         return notes
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
-        if not self.state.cells:
-            for problem in self.state.problems:
-                terminalreporter.write_line(f"clientmatrix: {problem}", red=True, bold=True)
+        if not self.state.cells and not self.state.log.selected:
             return
         tr = terminalreporter
         tr.write_sep("=", "clientmatrix")
