@@ -179,3 +179,19 @@ def test_matrix_json_is_one_cell_per_line_and_reads_back(real_matrix: Matrix, tm
     assert json.loads(text) == json.loads(json.dumps(real_matrix.to_json()))
     cell_lines = [line for line in text.splitlines() if line.startswith('  {"scenario"')]
     assert len(cell_lines) == len(real_matrix.cells)
+
+
+def test_repeat_runs_each_cell_n_times_and_records_the_variants(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", "0", "suites/test_status.py",
+         "-k", "status.200 or status.404", "--clients=requests", "--repeat=3", f"--matrix-dir={out}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout[-3000:]
+    data = read(out)
+    assert data["run"]["repeat"] == 3  # type: ignore[index]
+    for cell in data["cells"]:  # type: ignore[attr-defined]
+        assert cell["variants"] == [{"verdict": cell["verdict"], "summary": cell["summary"], "count": 3}]
+    bad = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "0", "--repeat=0",
+                          "suites/test_status.py"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 4 and "--repeat" in bad.stderr
