@@ -55,10 +55,11 @@ def cell_data(row: dict[str, Any], cell: Cell, base: str) -> dict[str, Any]:
 def page_data(matrix: Matrix) -> dict[str, Any]:
     index = matrix._index()
     clients = {c["id"]: c for c in matrix.clients}
+    columns = {f: [c["id"] for c in matrix.columns(f)] for f in matrix.families()}  # once, not per row
     rows = []
     for s in matrix.scenarios:
         protocol = s.get("protocol", "http")
-        cols = [c["id"] for c in matrix.columns(protocol)]
+        cols = columns[protocol]
         cells = {cid: index[(s["id"], cid)] for cid in cols if (s["id"], cid) in index}
         rows.append({
             **{k: s.get(k) for k in ("id", "group", "title", "spec", "level", "module")},
@@ -70,7 +71,7 @@ def page_data(matrix: Matrix) -> dict[str, Any]:
     return {
         "run": matrix.run,
         "clients": matrix.clients,
-        "columns": {f: [c["id"] for c in matrix.columns(f)] for f in matrix.families()},
+        "columns": columns,
         "rows": rows,
         "verdicts": list(VERDICTS),
         "glyphs": GLYPHS,
