@@ -24,6 +24,7 @@ for connection-refused rows. Every started server's origin is in ``registry.orig
 from __future__ import annotations
 
 import random
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +62,8 @@ class Servers:
     port80_problem: str | None = None
     #: Where the certificates' private folder is made (the run's private folder), else the system's.
     temp_parent: Path | None = None
+    #: Servers start on first use, and cells may run side by side (fixtures/ahead.py).
+    _starting: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def start(self) -> Servers:
         self.certs = make_certs(self.temp_parent)
@@ -79,6 +82,12 @@ class Servers:
 
     def server(self, name: str) -> HTTPServer | ClosedPort:
         """The named server; ``http-80`` is started on first use (it may be refused)."""
+        if name in self.started:
+            return self.started[name]
+        with self._starting:
+            return self._server(name)
+
+    def _server(self, name: str) -> HTTPServer | ClosedPort:
         if name in TLS_KINDS and name not in self.started:
             self.started[name] = self._start_tls(name)
         if name == "http-80" and name not in self.started:
