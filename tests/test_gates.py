@@ -62,16 +62,23 @@ TABLE = [
 
 
 @pytest.mark.parametrize("old, new, kind", TABLE)
-def test_the_diff_table(real_matrix: Matrix, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                        old: str, new: str, kind: str) -> None:
+def test_the_diff_table(real_matrix: Matrix, old: str, new: str, kind: str) -> None:
     before = edited(real_matrix, verdict=old, summary="before")
     after = edited(real_matrix, verdict=new, summary="after")
     found = diff.changes(before, after)
     assert [(c.scenario, c.client, c.kind) for c in found] == [(*CELL, kind)]
-    fails = kind == "regressed"
-    assert run_diff(tmp_path, before, after) == int(fails)
-    assert run_diff(tmp_path, before, after, "--strict") == int(kind in ("regressed", "changed", "behaviour"))
-    assert kind in capsys.readouterr().out
+    assert bool(diff.gate(found, after)) == (kind == "regressed")
+    assert bool(diff.gate(found, after, strict=True)) == (kind in ("regressed", "changed", "behaviour"))
+
+
+@pytest.mark.parametrize("old, new, plain, strict", [("pass", "error", 1, 1), ("pass", "pass", 0, 1), ("fail", "pass", 0, 0)])
+def test_the_diff_command_exits_by_the_table(real_matrix: Matrix, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             old: str, new: str, plain: int, strict: int) -> None:
+    before = edited(real_matrix, verdict=old, summary="before")
+    after = edited(real_matrix, verdict=new, summary="after")
+    assert run_diff(tmp_path, before, after) == plain
+    assert run_diff(tmp_path, before, after, "--strict") == strict
+    assert diff.kind_of(before.cell(*CELL), after.cell(*CELL)) in capsys.readouterr().out
 
 
 def test_every_verdict_pair_has_one_kind() -> None:
