@@ -7,13 +7,17 @@
        test report (user_properties: they travel from xdist workers), and holds it
        to its expectation (a difference fails the test with a diff)
     -> pytest_runtest_logreport, on the controller only, gathers the cells by
-       (scenario id, client id), never by node id
-    -> pytest_sessionfinish, on the controller only: matrix.json and matrix.md
-       written once, atomically; expectations rewritten on --update-expectations
+       (scenario id, client id), never by node id; a cell test that failed without a
+       cell (a crashed xdist worker, a setup error) is recorded as an ``error`` cell
+    -> pytest_sessionfinish, on the controller only: matrix.json, .md and .html
+       written once, all three or none, marked incomplete when selected cells did not
+       run (matrix.runlog); expectations rewritten on --update-expectations
     -> pytest_terminal_summary: the matrix in the terminal, and the paths written
 
 The user's proxy and CA variables are cleared for the whole run, so the machine
-a run happens on cannot change a cell.
+a run happens on cannot change a cell. The run's certificates, keys and empty NETRC
+live in one private folder the controller removes at the end; SIGTERM stops a run
+as Ctrl-C does.
 """
 
 from __future__ import annotations
