@@ -21,7 +21,9 @@ is news. A known-intermittent cell lists its other accepted outcomes under ``als
 (``{"verdict": ..., "summary": ..., "also": [{"verdict": ..., "summary": ...}]}``) and
 passes on any of them; a cell run several times (``--repeat``) passes when every outcome
 it gave is accepted. An update records an intermittent cell as that set, and leaves out
-``timeout`` and ``error`` cells unless asked (``left_out``). ``pytest --update-expectations`` rewrites the files from a run, merging:
+``timeout`` and ``error`` cells unless asked (``left_out``).
+
+``pytest --update-expectations`` rewrites the files from a run, merging:
 cells that did not run keep their old record. On the recorded version it updates the
 base; on any other version it writes the cells that differ from the base into that
 version's section (the most specific matching one, else a new one: ``python 3.13`` for

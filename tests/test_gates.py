@@ -71,7 +71,9 @@ def test_the_diff_table(real_matrix: Matrix, old: str, new: str, kind: str) -> N
     assert bool(diff.gate(found, after, strict=True)) == (kind in ("regressed", "changed", "behaviour"))
 
 
-@pytest.mark.parametrize("old, new, plain, strict", [("pass", "error", 1, 1), ("pass", "pass", 0, 1), ("fail", "pass", 0, 0)])
+@pytest.mark.parametrize("old, new, plain, strict", [
+    ("pass", "error", 1, 1), ("pass", "pass", 0, 1), ("fail", "pass", 0, 0),
+])
 def test_the_diff_command_exits_by_the_table(real_matrix: Matrix, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                              old: str, new: str, plain: int, strict: int) -> None:
     before = edited(real_matrix, verdict=old, summary="before")
