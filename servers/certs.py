@@ -34,8 +34,19 @@ class Certs:
 
     def server_context(self) -> ssl.SSLContext:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self.leaf.configure_cert(ctx)
+        self.load_chain(ctx, self.leaf.private_key_and_cert_chain_pem.bytes())
         return ctx
+
+    def load_chain(self, ctx: ssl.SSLContext, chain_pem: bytes) -> None:
+        """Load a key and its chain (PEM) into ``ctx``: ssl reads them from files only, so
+        through a file in the private folder (0600), removed at once."""
+        fd, path = tempfile.mkstemp(suffix=".pem", dir=self.folder)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(chain_pem)
+            ctx.load_cert_chain(path)
+        finally:
+            os.unlink(path)
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -316,11 +316,10 @@ class HelloServer(HTTPServer):
 # -- certificates and contexts ---------------------------------------------------
 
 
-def serving(chain_pem: bytes) -> ssl.SSLContext:
+def serving(certs: Certs, chain_pem: bytes) -> ssl.SSLContext:
     """A server context presenting ``chain_pem`` (key + certificates, PEM), offering http/1.1."""
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    with trustme.Blob(chain_pem).tempfile() as path:  # ssl loads a chain from files only
-        ctx.load_cert_chain(path)
+    certs.load_chain(ctx, chain_pem)  # through the run's private folder: ssl reads files only
     ctx.set_alpn_protocols(["http/1.1"])
     return ctx
 
@@ -409,7 +408,7 @@ class Kit:
 
 
 def session_leaf(kit: Kit) -> ssl.SSLContext:
-    return serving(kit.certs.leaf.private_key_and_cert_chain_pem.bytes())
+    return serving(kit.certs, kit.certs.leaf.private_key_and_cert_chain_pem.bytes())
 
 
 def issued(*names: str, **validity: dt.datetime) -> Callable[[Kit], ssl.SSLContext]:
@@ -417,14 +416,14 @@ def issued(*names: str, **validity: dt.datetime) -> Callable[[Kit], ssl.SSLConte
 
     def make(kit: Kit) -> ssl.SSLContext:
         leaf = kit.certs.ca.issue_cert(*names, **validity)  # type: ignore[arg-type]
-        return serving(leaf.private_key_and_cert_chain_pem.bytes())
+        return serving(kit.certs, leaf.private_key_and_cert_chain_pem.bytes())
 
     return make
 
 
 def other_ca(kit: Kit) -> ssl.SSLContext:
     leaf = trustme.CA(organization_name="clientmatrix untrusted CA").issue_cert(*LOOPBACK_NAMES)
-    return serving(leaf.private_key_and_cert_chain_pem.bytes())
+    return serving(kit.certs, leaf.private_key_and_cert_chain_pem.bytes())
 
 
 def versions(low: ssl.TLSVersion, high: ssl.TLSVersion, ciphers: str | None = None) -> Callable[[Kit], ssl.SSLContext]:
@@ -483,15 +482,15 @@ class Kind:
 
 
 def full_chain(kit: Kit) -> ssl.SSLContext:
-    return serving(kit.chained_leaf.private_key_and_cert_chain_pem.bytes())
+    return serving(kit.certs, kit.chained_leaf.private_key_and_cert_chain_pem.bytes())
 
 
 def chain_leaf_only(kit: Kit) -> ssl.SSLContext:
-    return serving(leaf_only(kit.chained_leaf))
+    return serving(kit.certs, leaf_only(kit.chained_leaf))
 
 
 def self_signed(kit: Kit) -> ssl.SSLContext:
-    return serving(self_signed_leaf(LOOPBACK_NAMES))
+    return serving(kit.certs, self_signed_leaf(LOOPBACK_NAMES))
 
 
 TLS13, TLS10, TLS11 = ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1
