@@ -210,3 +210,37 @@ def test_update_leaves_out_timeouts_and_errors_unless_asked(tmp_path: Path) -> N
     expect.update(tmp_path, cells, meta, include=("timeout",))
     assert set(expect.load(tmp_path, "requests").cells) == {"p", "t", "i"}
     assert expect.left_out(cells[1], ("timeout", "error")) is None
+
+
+# -- what a run selected, and what it lost ---------------------------------------------
+
+
+@pytest.mark.parametrize("nodeid, key", [
+    ("suites/test_ws.py::test_scenario[ws.close.4000-reason-socket-ws]", ("ws.close.4000-reason", "socket-ws")),
+    ("suites/test_ws.py::test_scenario[ws.echo-websocket-client]", ("ws.echo", "websocket-client")),
+    ("suites/test_x.py::test_scenario[status.200-httpx-async]", ("status.200", "httpx-async")),
+    ("suites/test_x.py::test_scenario[status.200-httpx]", ("status.200", "httpx")),
+    ("suites/test_x.py::test_scenario[no-client]", None),
+    ("tests/test_y.py::test_something[status.200-httpx]", None),
+])
+def test_a_node_id_names_its_cell(nodeid: str, key: tuple[str, str] | None) -> None:
+    from fixtures import clients
+    from matrix.runlog import cell_key
+
+    assert cell_key(nodeid, clients.CLIENTS) == key
+
+
+def test_the_run_log_tells_complete_from_incomplete() -> None:
+    from matrix.runlog import RunLog
+
+    log = RunLog()
+    log.select("a", ("s", "c1"))
+    log.select("b", ("s", "c2"))
+    assert log.section([("s", "c1"), ("s", "c2")]) == {"complete": True, "selected": 2}
+    part = log.section([("s", "c1")])
+    assert part["complete"] is False and part["not_run"] == [{"scenario": "s", "client": "c2"}]
+    log.stop_reason = "interrupted (Ctrl-C)"
+    assert log.section([("s", "c1"), ("s", "c2")])["incomplete_reason"] == "interrupted (Ctrl-C)"
+    lost = log.lost(("s", "c2"), "setup", "E   ServerUnavailable: cannot bind\nmore")
+    assert (lost.verdict, lost.summary, lost.outcome) == ("error", "setup error before the cell ran", "failed")
+    assert lost.observed is not None and lost.observed["error"]["message"] == "E   ServerUnavailable: cannot bind"
