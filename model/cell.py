@@ -170,6 +170,9 @@ class WsCall:
     subprotocols: tuple[str, ...] = ()
     compression: bool | None = None
     max_size: int | None = None
+    #: Also report the library's keep-alive and timeout defaults, read from its public API
+    #: (``got.extra["ws"]["defaults"]``); a library with no such settings is ``Unsupported``.
+    report_defaults: bool = False
 
 
 #: WebSocket opcodes by name (RFC 6455 §5.2); others are shown as ``op<hex>``.
@@ -180,6 +183,12 @@ OPCODES = {0: "cont", 1: "text", 2: "binary", 8: "close", 9: "ping", 10: "pong"}
 class Frame:
     """One WebSocket frame as the fixture server received it from the client.
 
+    ``fin``, ``rsv``, ``masked`` and ``length_form`` are the frame's head as it was on
+    the wire (RFC 6455 §5.2: RSV1 set on a compressed frame, the mask bit, the 7-, 16- or
+    64-bit payload length form; 0 when unknown), ``wire_len`` the payload length on the
+    wire. ``payload`` is the application data: after unmasking, and after the
+    extension's decoding where the server decoded it (the echo server inflates
+    permessage-deflate frames), so ``len(payload)`` may differ from ``wire_len``.
     ``close_code`` and ``close_reason`` are parsed from a Close frame's payload
     (``None`` when it has none). The payload itself is kept for checks (a Pong's
     application data) but only its length, hash and a short excerpt go to reports.
@@ -192,15 +201,26 @@ class Frame:
     payload: bytes = b""
     close_code: int | None = None
     close_reason: str = ""
+    length_form: int = 0
+    wire_len: int | None = None
 
     @property
     def name(self) -> str:
         return OPCODES.get(self.opcode, f"op{self.opcode:x}")
 
+    @property
+    def on_wire(self) -> int:
+        """The payload length as sent (compressed, where an extension compressed it)."""
+        return len(self.payload) if self.wire_len is None else self.wire_len
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"opcode": self.name, "fin": self.fin, "rsv": self.rsv, "masked": self.masked,
                                "len": len(self.payload),
                                "sha256": hashlib.sha256(self.payload).hexdigest()}
+        if self.length_form:
+            out["length_form"] = self.length_form
+        if self.wire_len is not None and self.wire_len != len(self.payload):
+            out["wire_len"] = self.wire_len
         if self.opcode == 8:
             out.update(close_code=self.close_code, close_reason=self.close_reason)
         elif self.opcode >= 8:
@@ -344,11 +364,51 @@ class Observation:
 
 @dataclass(frozen=True)
 class Expected:
+    """A cell's recorded outcome; a known-intermittent cell also accepts the outcomes in ``also``
+    (like wpt's expected lists): it passes on any of them."""
+
     verdict: str
     summary: str
+    also: tuple[tuple[str, str], ...] = ()
 
-    def to_json(self) -> dict[str, str]:
-        return {"verdict": self.verdict, "summary": self.summary}
+    def outcomes(self) -> tuple[tuple[str, str], ...]:
+        """Every accepted (verdict, summary), the main one first."""
+        return ((self.verdict, self.summary), *self.also)
+
+    def accepts(self, verdict: str, summary: str) -> bool:
+        return (verdict, summary) in self.outcomes()
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"verdict": self.verdict, "summary": self.summary}
+        if self.also:
+            out["also"] = [{"verdict": v, "summary": s} for v, s in self.also]
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Expected:
+        also = tuple((str(a["verdict"]), str(a["summary"])) for a in data.get("also") or ())
+        return cls(str(data["verdict"]), str(data["summary"]), also)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One outcome of a cell run several times (``--repeat N``), and how often it came."""
+
+    verdict: str
+    summary: str
+    count: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "summary": self.summary, "count": self.count}
+
+
+def variants_of(outcomes: list[tuple[str, str]]) -> tuple[Variant, ...]:
+    """Outcomes of repeated runs -> their variants, the most frequent first (ties: first seen)."""
+    counts: dict[tuple[str, str], int] = {}
+    for outcome in outcomes:
+        counts[outcome] = counts.get(outcome, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: -item[1])  # stable: first seen wins a tie
+    return tuple(Variant(v, s, n) for (v, s), n in ranked)
 
 
 @dataclass(frozen=True)
@@ -363,10 +423,17 @@ class Cell:
     expected: Expected | None = None
     outcome: str = "passed"
     duration_ms: float = 0.0
+    #: Under ``--repeat N``: every outcome seen and its count (the cell shows the most frequent).
+    variants: tuple[Variant, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.scenario, self.client)
+
+    @property
+    def intermittent(self) -> bool:
+        """Whether repeated runs of this cell gave more than one verdict or summary."""
+        return len(self.variants) > 1
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -378,6 +445,7 @@ class Cell:
             "expected": self.expected.to_json() if self.expected else None,
             "outcome": self.outcome,
             "duration_ms": round(self.duration_ms, 1),
+            **({"variants": [v.to_json() for v in self.variants]} if self.variants else {}),
         }
 
     @classmethod
@@ -389,7 +457,8 @@ class Cell:
             verdict=data["verdict"],
             summary=data["summary"],
             observed=data.get("observed"),
-            expected=Expected(exp["verdict"], exp["summary"]) if exp else None,
+            expected=Expected.from_json(exp) if exp else None,
             outcome=data.get("outcome", "passed"),
             duration_ms=float(data.get("duration_ms", 0.0)),
+            variants=tuple(Variant(v["verdict"], v["summary"], int(v["count"])) for v in data.get("variants") or ()),
         )

@@ -17,6 +17,9 @@ A check returns ``Result(ok, summary)``; the level turns it into a verdict:
     SHOULD   pass    warn
     INFO     info    info      (recorded, not graded)
 
+A check may instead say the library leaves the step to its caller by design
+(``left_to_caller``): the verdict is then ``unsupported``, whatever the level.
+
 The summary is the short, *stable* description of the behaviour that the
 expectations files hold: it must not contain ports, timings or tokens.
 A failing server or a check that raises is the harness's bug: verdict ``error``.
@@ -44,6 +47,9 @@ from model.script import Response, Script
 class Result:
     ok: bool
     summary: str
+    #: The library leaves what the row asks about to its caller by design (wsproto's
+    #: pongs): nothing of the library's to grade, the verdict is ``unsupported``.
+    unsupported: bool = False
 
 
 def ok(summary: str) -> Result:
@@ -52,6 +58,11 @@ def ok(summary: str) -> Result:
 
 def bad(summary: str) -> Result:
     return Result(False, summary)
+
+
+def left_to_caller(summary: str) -> Result:
+    """The library leaves this step to its caller by design: ``unsupported``, never credited."""
+    return Result(False, summary, unsupported=True)
 
 
 Check = Callable[[Observation], Result]
@@ -107,8 +118,19 @@ class Scenario:
         return self.id.split(".", 1)[0]
 
     def wrong_answers(self) -> tuple[Observation, ...]:
-        """Every wrong answer of the row: its own, then its check's."""
-        return self.wrong + wrong_of(self.check)
+        """Every wrong answer of the row: its own, then its check's (``Checked.wrong``, or a
+        check object's ``wrong(scenario)`` method, as the WebSocket checks have)."""
+        if isinstance(self.check, Checked):
+            return self.wrong + self.check.wrong
+        method = getattr(self.check, "wrong", None)
+        return self.wrong + (tuple(method(self)) if callable(method) else ())
+
+    def right_answers(self) -> tuple[Observation, ...]:
+        """The check's right twins, which must pass: ``Checked.right``, or ``right(scenario)``."""
+        if isinstance(self.check, Checked):
+            return self.check.right
+        method = getattr(self.check, "right", None)
+        return (method(self),) if callable(method) else ()
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -155,6 +177,8 @@ def grade(scenario: Scenario, obs: Observation) -> tuple[Verdict, str]:
         result = scenario.check(obs)
     except Exception:
         return "error", "check raised: " + traceback.format_exc(limit=2).splitlines()[-1][:200]
+    if result.unsupported:
+        return "unsupported", result.summary
     if scenario.level == "INFO":
         return "info", result.summary
     return ("pass" if result.ok else LEVEL_VERDICT[scenario.level]), result.summary

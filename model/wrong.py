@@ -8,7 +8,8 @@ failing verdict. These builders make such observations in a few words:
     answer(200, b"hell")                          a response the library returned
     answer(200, b"ok", sent=(request(), request("GET", "/next")))
     raised("incomplete-body")                     an exception, mapped to its kind
-    ws_answer("hi", frames=(Frame(1, masked=False),))  a WebSocket exchange: messages, frames
+
+(WebSocket checks build their transcripts with ``suites.ws_checks.transcript``.)
 
 Nothing here runs a server or a library: the observations are plain data, so the
 guard runs in milliseconds over every row of every suite.
@@ -16,7 +17,6 @@ guard runs in milliseconds over every row of every suite.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from model.cell import Capture, Failure, Frame, Got, Headers, Observation
@@ -62,26 +62,3 @@ def failure(kind: str) -> Failure:
     """A made-up exception of ``kind`` (its class and message name no real library)."""
     return Failure(kind, f"made.up.{kind.title().replace('-', '')}Error", "a wrong answer")
 
-
-def message(data: str | bytes) -> dict[str, Any]:
-    """A WebSocket message as an adapter reports it (``got.extra["ws"]["messages"]``)."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    return {"type": "text" if isinstance(data, str) else "binary", "len": len(raw),
-            "sha256": hashlib.sha256(raw).hexdigest()}
-
-
-def ws_answer(*delivered: str | bytes, frames: tuple[Frame, ...] = (), close: tuple[int | None, str] | None = None,
-              error: str | None = None, **more: Any) -> Observation:
-    """A WebSocket exchange: the messages the caller got, the frames the client sent, the close
-    it saw (code, reason), an error kind it raised; ``more`` goes into ``got.extra["ws"]``."""
-    view: dict[str, Any] = {"messages": [message(d) for d in delivered], **more}
-    if close is not None:
-        view["close"] = {"code": close[0], "reason": close[1]}
-    handshake = request(headers=(("Upgrade", "websocket"),), frames=frames)
-    return Observation(sent=(handshake,), got=Got(101, "Switching Protocols", extra={"ws": view}),
-                       error=failure(error) if error else None)
-
-
-def close_frame(code: int | None, masked: bool = True) -> Frame:
-    payload = b"" if code is None else code.to_bytes(2, "big")
-    return Frame(8, masked=masked, payload=payload, close_code=code)

@@ -3,7 +3,8 @@
 For every MUST or SHOULD row of every suite (``suites/test_*.py``, found at test
 time, so rows other people add are covered the day they land), each wrong answer
 the row carries (``Scenario.wrong_answers()``: the row's own ``wrong`` and its
-check's ``Checked.wrong``, made with ``model.wrong``) is fed to the row's check,
+check's: ``Checked.wrong``, made with ``model.wrong``, or a check object's
+``wrong(scenario)``, as the WebSocket checks of ``suites/ws_checks.py`` have) is fed to the row's check,
 and the verdict must be the row's failing one (``fail`` for MUST, ``warn`` for
 SHOULD): not ``pass``, and not ``error`` (a check that raises on a wrong answer
 proves nothing).
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from model.scenario import LEVEL_VERDICT, Checked, Scenario, grade
+from model.scenario import LEVEL_VERDICT, Scenario, grade
 
 SUITES = Path(__file__).resolve().parent.parent / "suites"
 
@@ -84,14 +85,13 @@ def test_a_fresh_interpreter_call_round_trips() -> None:
     assert got_from_json(got_to_json(got)) == got
 
 
-RIGHT = [s for s in ROWS if isinstance(s.check, Checked) and s.check.right]
+RIGHT = [s for s in ROWS if s.right_answers()]
 
 
 @pytest.mark.parametrize("scenario", RIGHT, ids=[s.id for s in RIGHT])
 def test_every_right_twin_passes_the_row(scenario: Scenario) -> None:
     """Where a check also carries right answers, they pass: the check tells right from wrong,
     it does not fail everything."""
-    assert isinstance(scenario.check, Checked)
-    for i, obs in enumerate(scenario.check.right):
+    for i, obs in enumerate(scenario.right_answers()):
         verdict, summary = grade(scenario, obs)
         assert verdict == "pass", f"right answer {i} of {scenario.id} gave {verdict}: {summary}"
