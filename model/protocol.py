@@ -55,9 +55,9 @@ def call_to_json(call: Call) -> dict[str, Any]:
         elif f.name == "then":
             value = [call_to_json(c) for c in value]
         elif f.name == "ws" and value is not None:
-            value = {"send": [_message(m) for m in value.send], "receive": value.receive,
-                     "subprotocols": list(value.subprotocols), "compression": value.compression,
-                     "max_size": value.max_size}
+            value = {w.name: getattr(value, w.name) for w in fields(WsCall)}
+            value = {k: list(v) if isinstance(v, tuple) else v for k, v in value.items()}
+            value["send"] = [_message(m) for m in value["send"]]
         elif f.name in ("headers",):
             value = [list(pair) for pair in value]
         elif f.name in ("lookup", "client_cert") and value is not None:
@@ -76,9 +76,8 @@ def call_from_json(data: dict[str, Any]) -> Call:
     kwargs["client_cert"] = (cert[0], cert[1]) if cert else None
     ws = data.get("ws")
     if ws is not None:
-        kwargs["ws"] = WsCall(send=tuple(_unmessage(m) for m in ws["send"]), receive=ws["receive"],
-                              subprotocols=tuple(ws["subprotocols"]), compression=ws["compression"],
-                              max_size=ws["max_size"])
+        ws = {k: tuple(v) if isinstance(v, list) else v for k, v in ws.items()}
+        kwargs["ws"] = WsCall(**{**ws, "send": tuple(_unmessage(m) for m in ws["send"])})
     return Call(**kwargs)
 
 
