@@ -11,6 +11,7 @@ sibling, then rename), once, by the controller.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,28 @@ MEANING = {
 }
 #: Marks a cell whose pytest outcome was not "passed" (it differs from its expectation).
 DIFFERS = "*"
+
+
+#: "RFC 9110 §15.4.4": an RFC and, optionally, a section.
+RFC = re.compile(r"RFC\s*(\d{3,5})(?:\s*§\s*(\d+(?:\.\d+)*))?")
+#: Other documents a row may cite, by the name it starts with.
+DOCUMENTS = {"Fetch": "https://fetch.spec.whatwg.org/"}
+
+
+def spec_links(spec: str) -> list[list[str]]:
+    """The documents a row's spec anchor cites, as [text, URL] (links only: nothing is loaded).
+
+    ``RFC 9110 §15.4.4`` -> https://www.rfc-editor.org/rfc/rfc9110.html#section-15.4.4."""
+    out = []
+    for m in RFC.finditer(spec):
+        number, section = m.group(1), m.group(2)
+        url = f"https://www.rfc-editor.org/rfc/rfc{number}.html" + (f"#section-{section}" if section else "")
+        out.append([m.group(0), url])
+    for name, url in DOCUMENTS.items():
+        found = re.search(re.escape(name) + r"(\s*§\s*[\d.]+)?", spec)
+        if found:
+            out.append([found.group(0), url])
+    return out
 
 
 class MatrixFileError(Exception):
