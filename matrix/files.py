@@ -18,6 +18,7 @@ from model.expect import atomic_write
 def write(matrix: Matrix, folder: Path, stem: str = "matrix") -> list[Path]:
     """Write <stem>.json, <stem>.md and <stem>.html into ``folder``; return the paths."""
     json_path, md_path, html_path = (folder / f"{stem}{ext}" for ext in (".json", ".md", ".html"))
+    folder.mkdir(parents=True, exist_ok=True)
     atomic_write(json_path, json.dumps(matrix.to_json(), indent=1, ensure_ascii=False) + "\n")
     atomic_write(md_path, markdown(matrix) + "\n")
     atomic_write(html_path, page(matrix))
