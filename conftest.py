@@ -403,12 +403,14 @@ class Recorder:
             return
         tr = terminalreporter
         tr.write_sep("=", "clientmatrix")
-        width = min(tr._tw.fullwidth or 100, 100)
+        width = max(tr._tw.fullwidth or 100, 40)  # fitted to the terminal
 
         def paint(text: str, verdict: str) -> str:
             return str(tr._tw.markup(text, **COLOURS[verdict]))
 
-        for line in render(self.state.built or self.matrix(), width=width, paint=paint):
+        # The scorecard and the rows that fail, warn or differ; every row with --full-table.
+        full = bool(self.config.getoption("--full-table"))
+        for line in render(self.state.built or self.matrix(), width=width, paint=paint, full=full):
             tr.write_line(line)
         unmapped = [c for c in self.state.cells.values()
                     if c.observed and (c.observed.get("error") or {}).get("kind") == "other"]

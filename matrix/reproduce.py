@@ -172,9 +172,10 @@ finally:
     ws.close()""",
 }
 
-#: The loopback ports ``python -m matrix serve`` binds, per origin, and that snippets point at.
+#: The loopback ports ``python -m matrix serve`` binds, per origin, and that snippets point at
+#: (below the ephemeral ranges of Linux, 32768+, and of macOS and Windows, 49152+).
 SERVE_HOST = "127.0.0.1"
-SERVE_PORTS: dict[str, int] = {name: 47100 + i for i, name in enumerate((
+SERVE_PORTS: dict[str, int] = {name: 28100 + i for i, name in enumerate((
     "http", "https", "http-other", "http-localhost", "ws", "wss", "ws-raw", "wss-raw",
     "https-hello", "https-localhost", "https-wrong-host", "https-expired", "https-not-yet-valid",
     "https-self-signed", "https-other-ca", "https-leaf-only", "https-full-chain", "https-ip-only",

@@ -23,6 +23,8 @@ from __future__ import annotations
 import struct
 from typing import Any
 
+from model.script import reason_for
+
 #: The most bytes of one send step kept in the report (a 1 MiB body is cut, and says so).
 MAX_SEND = 2048
 #: The most steps of one answer kept.
@@ -117,7 +119,7 @@ def _answer(response: Any, ws: bool) -> list[dict[str, Any]]:
     steps: list[dict[str, Any]] = []
     if name == "Reply":
         for status, headers in response.interim:
-            lines = [f"HTTP/1.1 {status}"] + [f"{k}: {v}" for k, v in headers]
+            lines = [f"HTTP/1.1 {status} {reason_for(status)}"] + [f"{k}: {v}" for k, v in headers]
             steps.append({"send": escaped(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace"))})
         head = response.head(_Verbatim())
         steps.append({"send": escaped(head + response.body)})
