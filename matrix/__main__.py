@@ -88,9 +88,9 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from matrix import serve
+    from matrix.serve import main as serve
 
-    return serve.main(args.row, seconds=args.seconds, client=args.client)
+    return serve(args.row, seconds=args.seconds, client=args.client)
 
 
 def cmd_markdown(args: argparse.Namespace) -> int:

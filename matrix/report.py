@@ -224,6 +224,7 @@ def markdown(matrix: Matrix) -> str:
     for c in matrix.clients:
         out.append(f"- `{c['id']}`: {c['library']} {c['version']}" + (f" ({c['mode']})" if c.get("mode") else ""))
     out += ["", "Legend: " + "; ".join(f"{GLYPHS[v]} {v}" for v in VERDICTS) + f"; {DIFFERS} differs from expectation", ""]
+    out += score_markdown(matrix)
     index = matrix._index()
     for security in (True, False):
         groups = _grouped(matrix, security)
@@ -243,6 +244,8 @@ def markdown(matrix: Matrix) -> str:
             out.append("")
     out += ["## Behaviours", ""]
     for s in matrix.scenarios:
+        out.append(f'<a id="{slug("row-" + s["id"])}"></a>')
+        out.append("")
         out.append(f"### `{s['id']}`: {md_escape(s['title'])}")
         out.append("")
         out.append(f"{s['spec']}, {s['level']}{', security' if s.get('security') else ''}.")
@@ -253,6 +256,38 @@ def markdown(matrix: Matrix) -> str:
                 out.append(f"- `{c['id']}` {glyph(cell)} {cell.verdict}: {md_escape(cell.summary)}")
         out.append("")
     return "\n".join(out)
+
+
+def slug(text: str) -> str:
+    """An anchor name made of letters, digits, ``.``, ``_`` and ``-`` only."""
+    return re.sub(r"[^A-Za-z0-9._-]", "-", text)
+
+
+def score_markdown(matrix: Matrix) -> list[str]:
+    """The scorecard: a table of counts per client, each linking to its list of rows."""
+    from matrix.scorecard import CATEGORIES, scorecard
+
+    cards = scorecard(matrix)
+    if not cards:
+        return []
+    out = ["## Scorecard", "", "Rows per client: " + "; ".join(f"**{label}**: {what}" for _, label, what in CATEGORIES)
+           + ".", "", "| client | " + " | ".join(label for _, label, _ in CATEGORIES) + " | cells |",
+           "| --- | " + " | ".join("---:" for _ in CATEGORIES) + " | ---: |"]
+    lists: list[str] = []
+    for card in cards:
+        counts = []
+        for key, label, _ in CATEGORIES:
+            rows = card[key]
+            if not rows:
+                counts.append("0")
+                continue
+            anchor = slug(f"score-{card['client']}-{key}")
+            counts.append(f"[{len(rows)}](#{anchor})")
+            lists.append(f'<a id="{anchor}"></a>`{md_escape(card["client"])}`, {label}: '
+                         + ", ".join(f"[`{md_escape(r)}`](#{slug('row-' + r)})" for r in rows))
+            lists.append("")
+        out.append(f"| `{md_escape(card['client'])}` | " + " | ".join(counts) + f" | {card['cells']} |")
+    return out + [""] + lists
 
 
 def fitted(matrix: Matrix, max_bytes: int) -> str:

@@ -7,10 +7,12 @@ a subprocess, on its fixed loopback ports.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from fixtures import clients
 from matrix.report import Matrix
-from matrix.reproduce import row_meta, snippet
-from suites import test_tls
+from matrix.reproduce import TEMPLATES, row_meta, snippet
+from suites import test_tls, test_ws
 
 pytestmark = pytest.mark.selftest
 
@@ -30,8 +33,33 @@ SERVE_SECONDS, RUN_SECONDS = 60, 30
 
 
 @contextmanager
+def ports_held() -> Iterator[None]:
+    """The serve ports are fixed: one serve at a time on this machine (xdist workers, other checkouts)."""
+    with open(Path(tempfile.gettempdir()) / "clientmatrix-serve-test.lock", "a+") as lock:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextmanager
 def serve(row: str) -> Iterator[dict[str, str]]:
     """Start the serve command; yield what it printed before "ready" (url, trust folder)."""
+    with ports_held(), _serve(row) as printed:
+        yield printed
+
+
+@contextmanager
+def _serve(row: str) -> Iterator[dict[str, str]]:
     proc = subprocess.Popen([sys.executable, "-m", "matrix", "serve", row, "--seconds", str(SERVE_SECONDS)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     printed: dict[str, str] = {}
@@ -91,3 +119,20 @@ def test_an_unknown_row_is_named() -> None:
     done = subprocess.run([sys.executable, "-m", "matrix", "serve", "status.2000"], cwd=ROOT, capture_output=True,
                           text=True, timeout=RUN_SECONDS)
     assert done.returncode == 2 and "no row 'status.2000'" in done.stderr and "status.200" in done.stderr
+
+
+WS_CLIENTS = [c for c in TEMPLATES if clients.load(c).family == "ws"]
+
+
+@pytest.mark.parametrize("client", WS_CLIENTS)
+@pytest.mark.parametrize("row_id", ["ws.echo.text", "ws.wss-trusted"])
+def test_a_websocket_reproducer_echoes_on_serve(client: str, row_id: str) -> None:
+    """The snippet, run as a user would (TLS: from the trust folder), echoes on the served row."""
+    if clients.load(client).missing():
+        pytest.skip(f"{client}: {clients.load(client).missing()}")
+    scenario = next(s for s in test_ws.SCENARIOS if s.id == row_id)
+    code = snippet(row_meta(scenario, f"suites/test_ws.py::test_scenario[{row_id}-{client}]"), client)
+    with serve(row_id) as printed:
+        done = run(code, cwd=printed["trust"].split(" ")[0])
+    assert done.returncode == 0, done.stderr[-800:]
+    assert "hello" in done.stdout, done.stdout
