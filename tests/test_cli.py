@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import checked_report
+
 ROOT = Path(__file__).resolve().parent.parent
 SUBSET = ["suites/test_status.py", "-k", "status.200 or status.404 or status.103"]
 #: A bound on each subprocess run, so a broken harness cannot hang the self-tests.
@@ -30,7 +32,7 @@ def pytest_run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) 
 
 
 def cells(path: Path) -> dict[tuple[str, str], tuple[str, str]]:
-    data = json.loads((path / "matrix.json").read_text())
+    data = checked_report(path / "matrix.json")
     return {(c["scenario"], c["client"]): (c["verdict"], c["summary"]) for c in data["cells"]}
 
 
