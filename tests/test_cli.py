@@ -255,3 +255,19 @@ def test_a_run_on_another_version_records_an_override_and_never_the_base(tmp_pat
     r = pytest_run(*args)
     assert r.returncode == 0, r.stdout[-2000:]  # the override holds
     assert "has no override section" not in r.stdout
+
+
+@pytest.mark.parametrize("form", ["space", "equals", "workflow"])
+def test_options_in_any_spelling(form: str, tmp_path: Path) -> None:
+    """``--matrix-dir DIR`` and ``--matrix-dir=DIR``, under xdist (the workers read the command line
+    too), and the workflow's ``pytest suites --matrix-dir reports`` on an existing folder."""
+    out = tmp_path / "new" / "reports"
+    args = {"space": ["-k", "status.200", "--matrix-dir", str(out), "--clients", "requests,httpx"],
+            "equals": ["-k", "status.200", f"--matrix-dir={out}", "--clients=requests,httpx"],
+            "workflow": ["suites", "-k", "status.200", "--matrix-dir", str(tmp_path), "--clients", "requests,httpx"]}[form]
+    if form == "workflow":
+        out = tmp_path
+    r = pytest_run(*args, "-n", "2")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "node down" not in r.stdout + r.stderr
+    assert set(cells(out)) == {("status.200", "requests"), ("status.200", "httpx")}
