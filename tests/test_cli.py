@@ -80,10 +80,24 @@ def test_xdist_and_serial_runs_give_the_same_matrix(tmp_path: Path) -> None:
     assert "status.103-early-hints" in r2.stdout  # the terminal table, printed by the controller
 
 
+def as_recorded_here(folder: Path, client: str) -> dict[str, object]:
+    """``client``'s expectations as if recorded with the installed version: the cells that
+    apply to it, as the base, and no override sections. So a test of what --update-expectations
+    writes does not depend on the installed version matching the recorded one."""
+    from fixtures import clients as registry
+    from model import expect
+
+    version = registry.load(client).version()
+    resolved = expect.load(folder, client).resolve(version)
+    doc = json.loads((folder / f"{client}.json").read_text())
+    doc.update(version=version, on={}, cells={k: v.to_json() for k, v in resolved.items()})
+    return doc
+
+
 def test_a_changed_behaviour_fails_with_a_diff_and_update_records_it(tmp_path: Path) -> None:
     exp = tmp_path / "exp"
     shutil.copytree(ROOT / "expectations", exp)
-    doc = json.loads((exp / "requests.json").read_text())
+    doc = as_recorded_here(exp, "requests")
     doc["cells"]["status.404"]["summary"] = "an old behaviour"
     untouched = doc["cells"]["methods.get"]
     (exp / "requests.json").write_text(json.dumps(doc))
@@ -220,10 +234,13 @@ def test_the_users_environment_cannot_change_a_cell(tmp_path: Path) -> None:
                "REQUESTS_CA_BUNDLE": "/nonexistent.pem", "SSL_CERT_FILE": "/nonexistent.pem",
                "WEBSOCKET_CLIENT_CA_BUNDLE": "/nonexistent.pem", "WEBSOCKETS_USER_AGENT": "hostile/1"}
     rows = ["-k", "request.default-headers or status.200 or ws.echo.text or ws.handshake-headers or tls.trusted-ca"]
-    dirty = pytest_run(*rows, f"--matrix-dir={tmp_path}", env=hostile)
-    # exit 0: every cell matched its recorded expectation (verdict and summary), as on a clean machine
-    assert dirty.returncode == 0, dirty.stdout[-3000:]
-    assert len(cells(tmp_path)) == 3 * 8 + 2 * 6
+    dirty = pytest_run(*rows, f"--matrix-dir={tmp_path / 'dirty'}", env=hostile)
+    clean = pytest_run(*rows, f"--matrix-dir={tmp_path / 'clean'}")
+    # The same cells (verdict and summary) as on a clean machine: compared with a clean run, not
+    # with the expectations, which hold for the pinned versions only (default headers name them).
+    assert cells(tmp_path / "dirty") == cells(tmp_path / "clean")
+    assert dirty.returncode == clean.returncode and "harness error" not in dirty.stdout, dirty.stdout[-3000:]
+    assert len(cells(tmp_path / "dirty")) == 3 * 8 + 2 * 6
 
 
 def test_a_run_on_another_version_records_an_override_and_never_the_base(tmp_path: Path) -> None:

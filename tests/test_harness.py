@@ -52,7 +52,11 @@ def test_a_missing_library_is_unsupported_not_a_crash(servers: Servers) -> None:
         modules = ("clientmatrix_no_such_library",)
 
     reason = Absent.missing()
-    assert reason is not None and reason.startswith("not installed")
+    from fixtures.pins import pinned
+
+    assert reason == ("not installed: the module clientmatrix_no_such_library cannot be imported; install the "
+                      f"pinned version with python -m pip install {pinned('requests')}.")
+    assert str(pinned("requests")).startswith("requests==2.")
     scenario = Scenario("selftest.any", "t", "-", "MUST", lambda o: ok("x"))
     run = run_cell(scenario, "requests", reason, servers)
     assert (run.cell.verdict, run.skip) == ("unsupported", reason)
