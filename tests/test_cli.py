@@ -143,7 +143,7 @@ def test_python_m_matrix_end_to_end(tmp_path: Path) -> None:
     """The module as a user runs it: a new interpreter, a good file, a bad one."""
     good = tmp_path / "good.json"
     good.write_text(json.dumps(minimal_matrix()))
-    ok = subprocess.run([sys.executable, "-m", "matrix", "show", str(good)], cwd=ROOT, capture_output=True,
+    ok = subprocess.run([sys.executable, "-m", "matrix", "show", "--full", str(good)], cwd=ROOT, capture_output=True,
                         text=True, timeout=RUN_TIMEOUT)
     assert ok.returncode == 0 and "status.200" in ok.stdout, ok.stderr
     bad = subprocess.run([sys.executable, "-m", "matrix", "show", "no-such-file.json"], cwd=ROOT,
