@@ -252,3 +252,19 @@ def test_a_hostile_matrix_renders_as_text_and_runs_nothing(browser: Any, tmp_pat
     assert [u for u in requests if not u.startswith(("file:", "about:", "data:"))] == [], "nothing loaded"
     for line in snippet.splitlines():  # a line break in a title stays inside its comment
         assert line.startswith("#") or "os.system" not in line, line
+
+
+def test_compare_takes_two_to_four_clients_of_one_family(browser: Any, tmp_path: Path) -> None:
+    from matrix.html import page
+    from tests.test_terminal import synthetic
+
+    matrix = synthetic()  # 8 HTTP and 6 WebSocket clients
+    (tmp_path / "m.html").write_text(page(matrix), encoding="utf-8")
+    url = (tmp_path / "m.html").as_uri()
+    with open_page(browser, url + "#cmp=socket,urllib,requests,httpx") as page_:
+        assert page_.locator("#f-compare input:checked").count() == 4
+        assert page_.locator("#f-compare input:disabled").count() == len(matrix.clients) - 4
+    with open_page(browser, url + "#cmp=requests") as page_:  # one client is no comparison: the full table
+        assert page_.locator("tr.r").count() == len(matrix.scenarios)
+    with open_page(browser, url + "#cmp=requests,websockets") as page_:
+        assert "same protocol" in page_.locator("#tables").inner_text()

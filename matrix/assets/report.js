@@ -105,6 +105,14 @@
     $("#f-q").value = st.q;
     $("#f-compare").replaceChildren(...DATA.clients.map(c => el("label", {className: "pick"},
       el("input", {type: "checkbox", value: c.id, checked: st.cmpList.includes(c.id), className: "cmp"}), c.id)));
+    pickable(st);
+  }
+  // At most four clients compared: the others are disabled while four are picked.
+  function pickable(st) {
+    for (const box of document.querySelectorAll("#f-compare input.cmp")) {
+      box.checked = st.cmpList.includes(box.value);
+      box.disabled = !box.checked && st.cmpList.length >= 4;
+    }
   }
   function stateFromControls(prev) {
     const cmpList = [...document.querySelectorAll("#f-compare input.cmp:checked")].map(i => i.value).slice(0, 4);
@@ -234,8 +242,11 @@
       out.push(el("h2", {}, (comparing ? "compare: " + cols.join(" · ") + " (" : "") + fam.toUpperCase() + " clients" + (comparing ? ")" : "")),
         el("div", {className: "wrap"}, el("table", {className: "matrix", dataset: {family: fam}}, el("thead", {}, head), tbody)));
     }
-    $("#tables").replaceChildren(...(out.length ? out : [el("p", {className: "empty"},
-      comparing ? "These clients behave alike on every row that matches the filters." : "No rows match these filters.")]));
+    const pickedFamilies = FAMILIES.filter(f => st.cmpList.filter(c => DATA.columns[f].includes(c)).length >= 2);
+    const empty = !comparing ? "No rows match these filters." : pickedFamilies.length
+      ? "These clients behave alike on every row that matches the filters."
+      : "Pick at least two clients of the same protocol (HTTP or WebSocket) to compare them.";
+    $("#tables").replaceChildren(...(out.length ? out : [el("p", {className: "empty"}, empty)]));
     $("#shown").textContent = `showing ${shown} of ${DATA.rows.length} rows` +
       (comparing ? ` where ${st.cmpList.join(", ")} differ` : "") + (st.card ? ` (${st.client}: ${st.card})` : "");
   }
@@ -365,7 +376,7 @@
   render(state);
   if (state.cell) { const [s, c] = state.cell.split("|"); openDetail(s, c); }
   $("form.filters").addEventListener("input", () => {
-    state = stateFromControls(state); writeState(state); render(state);
+    state = stateFromControls(state); pickable(state); writeState(state); render(state);
   });
   $("form.filters").addEventListener("submit", ev => ev.preventDefault());
   $("#f-reset").addEventListener("click", () => { state = readStateFrom(""); controls(state); writeState(state); render(state); });
