@@ -265,8 +265,13 @@ def render(matrix: Matrix, width: int = 100, paint: Paint = plain, full: bool = 
         words = (f"{hidden} more row{'' if hidden == 1 else 's'} where the clients pass alike (or only record): "
                  "the full table with --full-table (pytest) or --full (python -m matrix show)").split(" ")
         lines += flow([(w + " ",) * 2 for w in words], width, "", 0)
-    counts = counts_line(matrix).split(", ")
-    lines += flow(_items(counts), width, f"{len(matrix.cells)} cell{'' if len(matrix.cells) == 1 else 's'}: ", 4)
+    if rows is None and clients is None:
+        counts, total = counts_line(matrix).split(", "), len(matrix.cells)
+    else:  # the counts of the cells asked for
+        picked = Matrix(cells=[c for c in matrix.cells if (rows is None or c.scenario in rows)
+                               and (clients is None or c.client in clients)])
+        counts, total = counts_line(picked).split(", "), len(picked.cells)
+    lines += flow(_items(counts), width, f"{total} cell{'' if total == 1 else 's'}: ", 4)
     shown = [c for c in matrix.clients if clients is None or c["id"] in clients]
     described = [f"{names[c['id']]}={c['id']}" + ("" if str(c["version"]) in c["id"] else f" {c['version']}")
                  for c in shown]
