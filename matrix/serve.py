@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from matrix.reproduce import SERVE_HOST, SERVE_PORTS, row_meta, snippet
-from matrix.wire import served
+from matrix.terminal import served_lines
 
 #: The longest a serve command runs, whatever --seconds says.
 MAX_SECONDS = 3600.0
@@ -157,12 +157,8 @@ def main(row_id: str, seconds: float = 600.0, client: str | None = None) -> int:
         print(f"  url:   {url}")
         print(f"  trust: {folder} (ca.pem, client.pem, client.key: run TLS reproducers from this folder)")
         print("  the server sends:")
-        for answer in served(scenario.response, scenario.protocol):
-            print(f"    to {answer['when']}:")
-            for step in answer["steps"]:
-                for key, value in step.items():
-                    text = str(value).rstrip("\n").replace("\n", "\n      ")
-                    print(f"      {text}" if key == "send" else f"      {key}: {value}")
+        for line in served_lines(row):
+            print("  " + line)
         if client:
             print(f"  reproducer ({client}):")
             print("\n".join("    " + line for line in snippet(row, client).rstrip("\n").split("\n")))

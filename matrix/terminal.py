@@ -286,7 +286,8 @@ def _headers(items: Any, indent: str = "    ") -> list[str]:
     return [f"{indent}{k}: {v}" for k, v in items or []]
 
 
-def _served(row: dict[str, Any]) -> list[str]:
+def served_lines(row: dict[str, Any]) -> list[str]:
+    """What the server sends for a row (``row["response"]``, matrix.wire), as indented lines."""
     out: list[str] = []
     for answer in row.get("response") or []:
         out.append(f"  to {answer.get('when', '?')}:")
@@ -294,9 +295,11 @@ def _served(row: dict[str, Any]) -> list[str]:
             for key, value in step.items():
                 if key == "send":
                     out += ["    " + line for line in str(value).rstrip("\n").split("\n")]
-                elif key == "frame":
+                elif key == "frame" and isinstance(value, dict):
                     out.append(f"    frame {value.get('opcode')} fin={value.get('fin')} rsv={value.get('rsv')} "
-                               f"masked={value.get('masked')} {value.get('len')} bytes {value.get('excerpt', '')}")
+                               f"masked={value.get('masked')} {value.get('len')} bytes"
+                               + (f" code {value['close_code']}" if value.get("close_code") is not None else "")
+                               + (f" {value['excerpt']!r}" if value.get("excerpt") else ""))
                 else:
                     out.append(f"    {key}: {value}")
     return out or ["  (not in this report)"]
@@ -332,7 +335,7 @@ def cell_lines(matrix: Matrix, row_id: str, client: str, paint: Paint = plain) -
         for f in s.get("frames") or []:
             out.append(f"    frame {f.get('opcode')} fin={f.get('fin')} rsv={f.get('rsv')} masked={f.get('masked')} "
                        f"{f.get('len')} bytes" + (f" code {f.get('close_code')}" if f.get("close_code") else ""))
-    out += ["", "server sent (the row's script; placeholders are the run's addresses):"] + _served(row)
+    out += ["", "server sent (the row's script; placeholders are the run's addresses):"] + served_lines(row)
     got, err = obs.get("got"), obs.get("error")
     if got:
         out += ["", f"got: {got.get('status')} {got.get('reason') or ''}" +
