@@ -20,6 +20,10 @@ import pytest
 
 from fixtures import clients as registry
 from fixtures.cell import CELL_TIMEOUT
+from model import expect
+
+#: The most --repeat accepted: every cell runs that many times.
+MAX_REPEAT = 100
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,6 +41,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--update-expectations", action="store_true", default=False,
                     help="rewrite expectations/<client>.json from this run's cells instead of "
                          "failing on differences (review the diff like code)")
+    group.addoption("--update-include", default="", metavar="VERDICTS",
+                    help="with --update-expectations, also record cells of these verdicts "
+                         f"(comma-separated, from: {', '.join(expect.UNSTABLE)}); left out otherwise")
+    group.addoption("--repeat", type=int, default=1, metavar="N",
+                    help="run each selected cell N times; a cell whose verdict or summary varied is "
+                         f"marked intermittent, with each variant and its count (at most {MAX_REPEAT})")
     group.addoption("--full-table", action="store_true", default=False,
                     help="print every row of the matrix at the end of the run (default: the scorecard and "
                          "the rows that fail, warn or differ between clients)")

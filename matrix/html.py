@@ -88,6 +88,8 @@ def cell_data(cell: Cell) -> dict[str, Any]:
     """What the table needs of a cell (its detail is in ``details``)."""
     data = cell.to_json()
     out: dict[str, Any] = {"v": cell.verdict, "m": cell.summary}
+    if cell.intermittent:
+        out["n"] = data.get("variants")
     if cell.outcome != "passed":
         out["o"] = cell.outcome
     if cell.expected is not None and (cell.expected.verdict, cell.expected.summary) != (cell.verdict, cell.summary):
@@ -127,10 +129,11 @@ def unpacked(text: str) -> Any:
 
 def page_data(matrix: Matrix) -> dict[str, Any]:
     index = matrix._index()
+    columns = {f: [c["id"] for c in matrix.columns(f)] for f in matrix.families()}  # once, not per row
     rows = []
     for s in matrix.scenarios:
         protocol = s.get("protocol", "http")
-        cols = [c["id"] for c in matrix.columns(protocol)]
+        cols = columns[protocol]
         cells = {cid: index[(s["id"], cid)] for cid in cols if (s["id"], cid) in index}
         rows.append({
             **{k: s.get(k) for k in ("id", "group", "title", "spec", "level", "module")},
@@ -145,7 +148,7 @@ def page_data(matrix: Matrix) -> dict[str, Any]:
     return {
         "run": matrix.run,
         "clients": matrix.clients,
-        "columns": {f: [c["id"] for c in matrix.columns(f)] for f in matrix.families()},
+        "columns": columns,
         "scorecard": scorecard(matrix),
         "categories": [list(c) for c in CATEGORIES],
         "rows": rows,
@@ -172,6 +175,7 @@ def page(matrix: Matrix) -> str:
     legend = "".join(f'<span><span class="verdict v-{v}">{GLYPHS[v]} {v}</span> {e(MEANING[v].split(": ", 1)[1])}</span>'
                      for v in VERDICTS)
     legend += ('<span><b>*</b> after a glyph: differs from the recorded expectation</span>'
+               '<span><b>~</b> after a glyph: intermittent over --repeat runs</span>'
                '<span><span class="sec">§</span> security row</span>'
                '<span><b>≠</b> dashed: odd one out (does not meet the spec; INFO rows: not the majority)</span>')
     return f"""<!doctype html>

@@ -153,9 +153,9 @@
     const v = verdictOk(cell.v);
     const odd = row.ref.odd.includes(cid);
     const detail = row.ref.detail.includes(cid);
-    const differs = cell.o === "failed" ? "*" : "";
+    const differs = (cell.o === "failed" ? "*" : "") + (cell.n ? "~" : "");
     const title = `${cid}: ${v}: ${cell.m}` + (odd ? " (odd one out)" : "") + (detail ? " (behaviour differs in detail)" : "") +
-      (differs ? " (differs from expectation)" : "");
+      (cell.o === "failed" ? " (differs from expectation)" : "") + (cell.n ? " (intermittent)" : "");
     return el("td", {}, el("button", {type: "button", className: `c v-${v}${odd ? " odd" : ""}${detail ? " detail" : ""}`,
       title, dataset: {s: row.id, c: cid}},
       el("span", {className: "g", attrs: {"aria-hidden": "true"}}, GLYPH[v] + differs),
@@ -341,6 +341,8 @@
         ["verdict", el("span", {}, el("span", {className: "verdict v-" + v}, GLYPH[v] + " " + v), odd ? " ≠ odd one out" : "")],
         ["reference", ref],
         ["summary", cell.m],
+        ["intermittent", Array.isArray(cell.n) ? el("span", {}, cell.n.map(n =>
+          el("div", {}, `${n.verdict} x${n.count}: ${n.summary}`))) : ""],
         ["expected", cell.e === undefined ? "the same" : cell.e ? `${cell.e.verdict}: ${cell.e.summary}` : el("em", {}, "no expectation recorded")],
         ["pytest", (cell.o || "passed") + (cell.o === "failed" ? " (differs from the expectation)" : "")],
         ["options", x.options && Object.keys(x.options).length ? el("code", {}, JSON.stringify(x.options)) : "library defaults"]]));
