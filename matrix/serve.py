@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from matrix.reproduce import SERVE_HOST, SERVE_PORTS, row_meta, snippet
-from matrix.terminal import served_lines
+from matrix.terminal import safe, served_lines
 
 #: The longest a serve command runs, whatever --seconds says.
 MAX_SECONDS = 3600.0
@@ -158,7 +158,7 @@ def main(row_id: str, seconds: float = 600.0, client: str | None = None) -> int:
         print(f"  trust: {folder} (ca.pem, client.pem, client.key: run TLS reproducers from this folder)")
         print("  the server sends:")
         for line in served_lines(row):
-            print("  " + line)
+            print("  " + safe(line))
         if client:
             print(f"  reproducer ({client}):")
             print("\n".join("    " + line for line in snippet(row, client).rstrip("\n").split("\n")))

@@ -20,6 +20,7 @@ table reads on a monochrome terminal or a printout. No line is wider than ``widt
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -57,6 +58,16 @@ def ansi(text: str, verdict: str) -> str:
     """``text`` in the verdict's colour (ANSI escape codes)."""
     code = SGR.get(verdict)
     return f"\x1b[{code}m{text}\x1b[0m" if code else text
+
+
+#: Control characters (C0, DEL, C1): a matrix's strings could move the cursor or retitle a
+#: terminal with them, so they are printed as ``\xNN``.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def safe(text: object) -> str:
+    """A string from a matrix, inert on a terminal: control characters written ``\\xNN``."""
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
 
 
 #: Verdicts that make a row worth printing by default.
@@ -140,7 +151,7 @@ def keyword_match(expr: str, text: str) -> bool:
 def labels(clients: Iterable[dict[str, Any]]) -> dict[str, str]:
     """Client id -> a unique header of at most four characters."""
     clients = list(clients)
-    shorts = [str(c.get("short") or c["id"])[:4] for c in clients]
+    shorts = [safe(c.get("short") or c["id"])[:4] for c in clients]
     out: dict[str, str] = {}
     seen: dict[str, int] = {}
     for c, short in zip(clients, shorts, strict=True):
@@ -198,10 +209,10 @@ def score_lines(matrix: Matrix, width: int, paint: Paint = plain, clients: list[
         return []
     names = labels(matrix.clients)
     cols = len(SCORE_HEADS) * 7 + 7
-    name_w = max(min(max(len(c["client"]) for c in cards), width - cols), 4)
+    name_w = max(min(max(len(safe(c["client"])) for c in cards), width - cols), 4)
     lines = ["scorecard".ljust(name_w) + "".join(h.rjust(7) for h in SCORE_HEADS.values()) + "  cells"]
     for card in cards:
-        label = card["client"] if len(card["client"]) <= name_w else names.get(card["client"], card["client"])[:name_w]
+        label = safe(card["client"]) if len(safe(card["client"])) <= name_w else names.get(card["client"], "?")[:name_w]
         line = label.ljust(name_w)
         for key in SCORE_HEADS:
             n = len(card[key])
@@ -240,7 +251,7 @@ def render(matrix: Matrix, width: int = 100, paint: Paint = plain, full: bool = 
         parts = sections(matrix, family, keep)
         if not any(r for _, r in parts):
             continue
-        longest = max(len(s["id"]) for _, rows_ in parts for s in rows_) + 3
+        longest = max(len(safe(s["id"])) for _, rows_ in parts for s in rows_) + 3
         per_line = max(1, (width - MIN_LABEL) // COL)
         label_w = max(min(longest, width - COL * min(len(cols), per_line)), 12)
         for start in range(0, len(cols), per_line):
@@ -249,9 +260,9 @@ def render(matrix: Matrix, width: int = 100, paint: Paint = plain, full: bool = 
                                                    if len(cols) > per_line else "")
             lines.append(title[:label_w].ljust(label_w) + "".join(names[c["id"]].center(COL) for c in chunk).rstrip())
             for name, rows_ in parts:
-                lines.append(name)
+                lines.append(safe(name))
                 for s in rows_:
-                    label = f" {SECURITY if s.get('security') else ' '}{s['id']}"
+                    label = f" {SECURITY if s.get('security') else ' '}{safe(s['id'])}"
                     if len(label) > label_w - 1:
                         label = label[: label_w - 2] + "…"
                     row = label.ljust(label_w)
@@ -273,7 +284,7 @@ def render(matrix: Matrix, width: int = 100, paint: Paint = plain, full: bool = 
         counts, total = counts_line(picked).split(", "), len(picked.cells)
     lines += flow(_items(counts), width, f"{total} cell{'' if total == 1 else 's'}: ", 4)
     shown = [c for c in matrix.clients if clients is None or c["id"] in clients]
-    described = [f"{names[c['id']]}={c['id']}" + ("" if str(c["version"]) in c["id"] else f" {c['version']}")
+    described = [f"{names[c['id']]}={safe(c['id'])}" + ("" if str(c["version"]) in c["id"] else f" {safe(c['version'])}")
                  for c in shown]
     lines += flow(_items(described), width, "clients: ", 9)
     marks = [(f"{GLYPHS[v]} {v}   ", paint(f"{GLYPHS[v]} {v}", v) + "   ") for v in MEANING]
@@ -318,7 +329,7 @@ def cell_lines(matrix: Matrix, row_id: str, client: str, paint: Paint = plain) -
     obs = cell.observed or {}
     out = [f"{row_id} x {client}: {row.get('title', '')}",
            f"spec: {row.get('spec', '')}, {row.get('level', '')}" + (", security row" if row.get("security") else ""),
-           "verdict: " + paint(f"{GLYPHS[cell.verdict]} {cell.verdict}", cell.verdict) + f": {cell.summary}"]
+           VERDICT_LINE]
     if cell.expected is not None and (cell.expected.verdict, cell.expected.summary) != (cell.verdict, cell.summary):
         out.append(f"expected: {cell.expected.verdict}: {cell.expected.summary}")
     if obs.get("options"):
@@ -350,4 +361,9 @@ def cell_lines(matrix: Matrix, row_id: str, client: str, paint: Paint = plain) -
         out += ["", "got: nothing (no response, no exception)"]
     out += ["", f"run this cell: {pytest_command(row, base)}", f"serve this row: {serve_command(row)}", "",
             "reproducer:"] + snippet(row, base, cell.to_json()).rstrip("\n").split("\n")
-    return out
+    verdict = "verdict: " + paint(f"{GLYPHS[cell.verdict]} {cell.verdict}", cell.verdict) + f": {safe(cell.summary)}"
+    return [verdict if line is VERDICT_LINE else safe(line) for line in out]
+
+
+#: Where cell_lines puts the (painted) verdict line, once every other line is made inert.
+VERDICT_LINE = "\0verdict"

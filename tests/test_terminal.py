@@ -164,3 +164,23 @@ def test_show_one_cell_prints_both_sides(matrix_file: Path) -> None:
         assert words in r.stdout, words
     missing = show(str(matrix_file), "status.103-early-hints", "nope")
     assert missing.returncode == 2 and "no cell" in missing.stderr
+
+
+def test_control_characters_in_a_matrix_stay_inert() -> None:
+    """A stranger's matrix.json cannot move the cursor or retitle the terminal through show."""
+    from matrix.terminal import cell_lines
+
+    evil = "x\x1b]0;pwned\x07\x1b[2J\r\x9b"
+    clients = [{"id": "c" + evil, "short": evil, "library": evil, "version": evil}]
+    rows = [{"id": "g.r" + evil, "group": "g" + evil, "title": evil, "spec": evil, "level": "MUST", "protocol": "http",
+             "response": [{"when": evil, "steps": [{"send": evil}, {evil: evil}]}]}]
+    obs = {"sent": [{"method": evil, "target": evil, "headers": [[evil, evil]], "framing": evil, "body_len": 1,
+                     "server": evil}], "got": {"status": 200, "reason": evil, "headers": [[evil, evil]], "body_len": 0},
+           "error": {"kind": evil, "type": evil, "message": evil}, "options": {evil: evil}}
+    matrix = Matrix(clients=clients, scenarios=rows,
+                    cells=[Cell("g.r" + evil, "c" + evil, "fail", evil, obs)])  # type: ignore[arg-type]
+    for lines in (render(matrix, width=100, full=True), render(matrix, width=100, full=False),
+                  cell_lines(matrix, "g.r" + evil, "c" + evil)):
+        text = "\n".join(lines)
+        assert not any(ch in text for ch in "\x1b\x07\r\x9b"), [line for line in lines if "\x1b" in line]
+        assert "\\x1b]0;pwned" in text
