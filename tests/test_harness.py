@@ -173,3 +173,13 @@ def test_an_outcome_that_never_reached_the_library_is_not_graded(origin: str, ob
                                                                  is_error: bool) -> None:
     s = Scenario("selftest.unobserved", "t", "-", "MUST", lambda o: ok("refused"), origin=origin)
     assert (grade(s, obs)[0] == "error") is is_error
+
+
+def test_a_library_in_a_venv_inside_the_checkout_is_not_ours() -> None:
+    """The README makes its venv as .venv in the checkout: urllib3's InsecureRequestWarning raised
+    from there is the library's, and a cell that records warnings keeps it (.ci/run does exactly this)."""
+    from fixtures.adapter import ROOT, ours
+
+    assert ours(str(ROOT / "fixtures" / "adapter.py"))
+    assert not ours(str(ROOT / ".venv" / "lib" / "python3.11" / "site-packages" / "urllib3" / "connectionpool.py"))
+    assert not ours("/usr/lib/python3/dist-packages/urllib3/connectionpool.py")
