@@ -28,7 +28,13 @@ HTTP_CLIENTS = clients.of_family("http")
 
 
 def adapter_for(client: str, servers: Servers, adapters: Any) -> Adapter:
-    """The session's adapter: in-process, or a runner of the column's environment."""
+    """A fresh in-process adapter, or for a column in its own environment the session's
+    (a runner of that environment)."""
+    cls = clients.load(client)
+    if cls.env is None:
+        if cls.missing():
+            pytest.skip(f"{client}: {cls.missing()}")
+        return cls(servers.certs.ca_file if servers.certs else None)
     adapter = adapters.get(client)
     if isinstance(adapter, str):
         pytest.skip(f"{client}: {adapter}")
