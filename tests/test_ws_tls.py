@@ -2,8 +2,9 @@
 
 The context-taking adapters get theirs from ``fixtures.adapter.tls_context`` (the one
 implementation: trust and client certificate) and record its text; websocket-client
-takes paths through ``sslopt``, tornado-ws and curl_cffi-ws as keyword arguments. Either way the cell echoes, and its options name the
-CA and the client certificate, never a file path of this run.
+takes paths through ``sslopt``, tornado-ws and curl_cffi-ws as keyword arguments. Either
+way the cell echoes, and its options name the CA and the client certificate, never a file
+path of this run.
 """
 
 from __future__ import annotations
