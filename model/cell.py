@@ -135,6 +135,18 @@ class Call:
     #: Also report the library's default timeouts, read from the client the call used
     #: through its public API (``got.extra["timeouts"]``).
     report_timeouts: bool = False
+    #: Also record how many redirects the library follows by default before it gives up,
+    #: read through its public API (``options["redirect_limit"]``: options survive an exception).
+    report_redirect_limit: bool = False
+    #: Run the call in a fresh interpreter started with the cell's environment (``fixtures.fresh``):
+    #: for what a library reads once, at import or start-up (CA variables).
+    fresh: bool = False
+    #: Record which optional decoder packages are installed (``options["decoders"]``): they
+    #: change what several libraries offer in Accept-Encoding and can decode (br, zstd).
+    report_decoders: bool = False
+    #: Record the warnings the library emits during the call (``got.extra["warnings"]``).
+    #: Only where a row asks: the warnings module is process-wide state.
+    record_warnings: bool = False
 
     def sequence(self) -> tuple[Call, ...]:
         return (self, *self.then)
@@ -335,6 +347,9 @@ class Observation:
     options: dict[str, Any] = field(default_factory=dict)
     server_errors: tuple[str, ...] = ()
     elapsed: float = 0.0
+    #: Every ClientHello the TLS servers read during the cell, in order (its SNI, offered
+    #: ALPN and versions: servers.tls), including connections that never carried a request.
+    hellos: tuple[TLSSeen, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -343,6 +358,7 @@ class Observation:
             "error": self.error.to_json() if self.error else None,
             "options": self.options,
             **({"server_errors": list(self.server_errors)} if self.server_errors else {}),
+            **({"hellos": list(self.hellos)} if self.hellos else {}),
         }
 
 

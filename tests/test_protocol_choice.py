@@ -19,7 +19,7 @@ from suites.test_tls import SCENARIOS
 
 pytestmark = pytest.mark.selftest
 
-ALPN = next(s for s in SCENARIOS if s.id == "tls.alpn-offered")
+ALPN = next(s for s in SCENARIOS if s.id == "tls.alpn-offered-configured")
 
 #: client -> (attribute, its default, what the cell records by default, the h2 value or None)
 CHOICES: dict[str, tuple[str, Any, dict[str, Any], Any]] = {
