@@ -17,17 +17,17 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import clients as registry
+from fixtures import clients
 from tests.conftest import checked_report
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The columns of each family: every row is a cell in each (unsupported ones included).
+HTTP = len(clients.of_family("http"))
+WS = len(clients.of_family("ws"))
 SUBSET = ["suites/test_status.py", "-k", "status.200 or status.404 or status.103"]
 #: A bound on each subprocess run, so a broken harness cannot hang the self-tests.
 RUN_TIMEOUT = 120
 
-
-#: Columns of a default run, per family (the registry's, so a new client needs no edit here).
-HTTP, WS = (len(registry.of_family(f)) for f in ("http", "ws"))
 
 def pytest_run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -100,10 +100,9 @@ def as_recorded_here(folder: Path, client: str) -> dict[str, object]:
     """``client``'s expectations as if recorded with the installed version: the cells that
     apply to it, as the base, and no override sections. So a test of what --update-expectations
     writes does not depend on the installed version matching the recorded one."""
-    from fixtures import clients as registry
     from model import expect
 
-    version = registry.load(client).version()
+    version = clients.load(client).version()
     resolved = expect.load(folder, client).resolve(version)
     doc = json.loads((folder / f"{client}.json").read_text())
     doc.update(version=version, on={}, cells={k: v.to_json() for k, v in resolved.items()})

@@ -261,11 +261,12 @@ def test_an_environment_is_reused_while_its_lock_is_unchanged() -> None:
 
 def test_the_versioned_column_takes_the_pinned_rest() -> None:
     env = envs.for_client("requests@2.31.0", "requests", None)
-    assert env is not None and env.requirements[-1] == "requests==2.31.0"
-    assert "urllib3==2.8.0" in env.requirements and not any(r.startswith("requests==2.34") for r in env.requirements)
-    assert not any(r.lower().startswith(("pytest", "playwright")) for r in env.requirements)
+    assert env is not None and env.requirements[0] == "requests==2.31.0"
+    assert {envs.requirement_name(r) for r in env.requirements} == {"requests", "brotli", "zstandard"}
+    assert "urllib3==2.8.0" in env.constraints and not any(r.startswith("requests==") for r in env.constraints)
+    assert not any(r.lower().startswith(("pytest", "playwright")) for r in env.constraints)
     url = envs.for_client("httpx@git+https://example.invalid/httpx", "httpx", None)
-    assert url is not None and url.requirements[-1] == "httpx @ git+https://example.invalid/httpx"
+    assert url is not None and url.requirements[0] == "httpx @ git+https://example.invalid/httpx"
     assert envs.for_client("requests", "requests", None) is None  # pytest's own environment
     sync, asyn = (envs.for_client(f"{c}@0.27.2", "httpx", None) for c in ("httpx", "httpx-async"))
     assert sync is not None and asyn is not None and sync.folder() == asyn.folder()  # one build for both
