@@ -8,8 +8,8 @@ A thin front of the columns-in-environments machinery (fixtures.envs, fixtures.r
     columns_for(specs)           each client built on the package, at that version:
                                  ``requests@2.31.0``, ``httpx@0.27.2``, ``httpx-async@0.27.2``
     run_suite(columns, out)      ONE ``pytest suites --clients <columns>`` run: its controller
-                                 builds each missing environment with uv (that version plus
-                                 requirements.txt's pins for the rest, under .envs/, reused
+                                 builds each missing environment with uv (that version, its
+                                 dependencies at requirements.txt's pins, under .envs/, reused
                                  while unchanged), every column's calls run in a runner of
                                  its environment, all in one matrix
 then ``changes_between_versions`` prints, per scenario, what changed from version to
