@@ -11,7 +11,7 @@
     if (!e) return c.env ? `env ${c.env}` : "";
     const dec = Object.entries(e.decoders || {}).map(([k, v]) => v ? `${k} ${v}` : `no ${k}`).join(", ");
     return `env ${e.env}: Python ${e.python_version} (${e.python}), ${e.openssl}` +
-      (e.libcurl ? `, libcurl ${e.libcurl}` : "") + `; ${dec}; ${Object.keys(e.distributions || {}).length} distributions`;
+      (e.libcurl ? ", libcurl " + Object.entries(e.libcurl).map(([k, v]) => `${v} (${k})`).join(", ") : "") + `; ${dec}; ${Object.keys(e.distributions || {}).length} distributions`;
   }
 
   const DATA = JSON.parse(document.getElementById("matrix-data").textContent);
