@@ -206,6 +206,14 @@ KEYWORDS: dict[str, dict[str, str | None]] = {
 KEYWORDS["httpx-async"] = KEYWORDS["httpx"]
 
 
+#: The h2 columns (fixtures.clients.H2): client id -> the client whose template they use. The
+#: snippet turns HTTP/2 on the library's documented way: httpx ``Client(http2=True)`` (and
+#: ``http1=False`` for prior knowledge), urllib3 ``urllib3.http2.inject_into_urllib3()``.
+H2_CLIENTS: dict[str, str] = {"httpx-h2": "httpx", "httpx-async-h2": "httpx-async", "urllib3-h2": "urllib3"}
+#: The origins served over TLS besides the ``https*`` and ``wss*`` ones.
+TLS_ORIGINS = ("h2", "h2-other")
+
+
 def request_meta(scenario: Scenario) -> dict[str, Any]:
     """The caller's request in library-neutral words (what the snippets are made of)."""
     call = scenario.request
@@ -227,6 +235,10 @@ def request_meta(scenario: Scenario) -> dict[str, Any]:
         out["client_cert"] = True
     if call.then:
         out["then"] = len(call.then)
+    if call.prior_knowledge:
+        out["prior_knowledge"] = True
+    if call.concurrent > 1:
+        out["concurrent"] = call.concurrent
     if call.ws is not None:
         sources = [message_source(m) for m in call.ws.send]
         ws: dict[str, Any] = {"send": [src for src, _ in sources], "receive": call.ws.receive}
@@ -316,7 +328,7 @@ def scheme_of(row: dict[str, Any], cell: dict[str, Any] | None = None) -> str:
     if "://" in url and not got.get("history"):
         return url.split("://", 1)[0]
     origin = str((row.get("request") or {}).get("origin") or "http")
-    tls = origin.startswith(("https", "wss"))
+    tls = origin.startswith(("https", "wss")) or origin in TLS_ORIGINS
     if row.get("protocol") == "ws":
         return "wss" if tls else "ws"
     return "https" if tls else "http"
@@ -386,8 +398,10 @@ def _ws_kwargs(client: str, ws: dict[str, Any]) -> tuple[dict[str, str], list[st
     return kw, notes
 
 
-def snippet(row: dict[str, Any], client: str, cell: dict[str, Any] | None = None) -> str:
-    """A runnable snippet for this library and this scenario (see TEMPLATES)."""
+def snippet(row: dict[str, Any], column: str, cell: dict[str, Any] | None = None) -> str:
+    """A runnable snippet for this library and this scenario (see TEMPLATES; an h2 column uses
+    its base client's, with HTTP/2 turned on: H2_CLIENTS)."""
+    client = H2_CLIENTS.get(column, column)
     req = row.get("request") or {"method": "GET", "path": "/"}
     sent = _first_sent(cell)
     scheme = scheme_of(row, cell)
@@ -398,10 +412,10 @@ def snippet(row: dict[str, Any], client: str, cell: dict[str, Any] | None = None
     path = req.get("path", "/")
     if "params" in req and not KEYWORDS.get(client, {}).get("params") and sent and "?" in sent["target"]:
         path += "?" + sent["target"].split("?", 1)[1]  # no query API: the query as it went on the wire
-    head = [f"# clientmatrix reproducer: {row['id']} with {client}",
+    head = [f"# clientmatrix reproducer: {row['id']} with {column}",
             f"# {row.get('title', '')}",
             f"# The run's fixture server was at {server}; point the URL at a server of yours,",
-            f"# or replay the scripted server with: {pytest_command(row, client)}"]
+            f"# or replay the scripted server with: {pytest_command(row, column)}"]
     if sent:
         head.append(f"# observed on the wire: {sent['method']} {sent['target']}, {len(sent.get('headers', []))} "
                     f"header fields, framing {sent['framing']}, body {sent['body_len']} bytes")
@@ -410,6 +424,8 @@ def snippet(row: dict[str, Any], client: str, cell: dict[str, Any] | None = None
         head.append(f"# options the cell used: {options}")
     if req.get("then"):
         head.append(f"# the scenario makes {req['then']} more call(s) with the same client afterwards")
+    if req.get("concurrent"):
+        head.append(f"# the scenario makes {req['concurrent']} such calls at once with the same client")
     template = TEMPLATES.get(client)
     if template is None:
         return "\n".join(head + [f"# no snippet template for client {client!r}: use the pytest command above"])
@@ -419,6 +435,15 @@ def snippet(row: dict[str, Any], client: str, cell: dict[str, Any] | None = None
     ws_kw, notes = _ws_kwargs(client, ws)
     head += notes
     keywords = {**tls_kw, **ws_kw}
+    if column in H2_CLIENTS:
+        if client.startswith("httpx"):
+            keywords["ctor:http2"] = "True"
+            if req.get("prior_knowledge"):
+                keywords["ctor:http1"] = "False"
+        else:
+            setup = ["import urllib3.http2", "",
+                     "urllib3.http2.inject_into_urllib3()  # process-wide: urllib3's HTTPS pools now offer h2 only",
+                     *setup]
     call_kw = _kwargs(client, req) + "".join(f", {k[3:]}={v}" for k, v in keywords.items() if k.startswith("kw:"))
     ctor = ", ".join(f"{k[5:]}={v}" for k, v in keywords.items() if k.startswith("ctor:"))
     fields = {

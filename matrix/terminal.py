@@ -116,6 +116,11 @@ def render(matrix: Matrix, width: int = 100, paint: Paint = plain) -> list[str]:
                         row += paint(text, cell.verdict) if cell else text
                     lines.append(row.rstrip())
             lines.append("")
+        for client, why in matrix.absent.get(family, {}).items():
+            note = f"- {client} (not a column: unsupported): {why}"
+            lines.append(note if len(note) <= width else note[:width - 1] + "…")
+        if matrix.absent.get(family):
+            lines.append("")
     counts = counts_line(matrix).split(", ")
     lines += flow(_items(counts), width, f"{len(matrix.cells)} cell{'' if len(matrix.cells) == 1 else 's'}: ", 4)
     clients = [f"{names[c['id']]}={c['id']}" + ("" if str(c["version"]) in c["id"] else f" {c['version']}")

@@ -1,0 +1,121 @@
+"""Checks for the ``h2.*`` rows: the sent side as frames, the got side over HTTP/2 only.
+
+A row about HTTP/2 says nothing when the client spoke HTTP/1.1 (an h2 column offers
+both by ALPN, and the h2 origin serves HTTP/1.1 as a fallback), so the got-side
+factories here first require every request the server captured to be HTTP/2:
+
+    over_h2(obs)            None when every request went over HTTP/2, else why not
+    h2_delivers / h2_refuses / h2_tolerates   model.received's, over HTTP/2 only
+    frames(obs, type)       the client's frames of a type on the first connection
+    sent_any(type, ...)     a sent-side check: did the client send such a frame?
+
+Summaries stay stable: frame types, flags, error-code names and settings, never
+counts that depend on timing (how many WINDOW_UPDATEs a read loop sent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from model.cell import Capture, H2Frame, Observation
+from model.checks import outcome
+from model.received import Detail, delivers, refuses, tolerates, tries
+from model.scenario import Check, Result, bad, ok
+
+
+def over_h2(obs: Observation) -> str | None:
+    """Why this observation is not about HTTP/2 (a request over HTTP/1.1), or None."""
+    for c in obs.sent:
+        if c.version != "HTTP/2":
+            if c.framing == "invalid":
+                return f"the server got no HTTP/2 preface ({c.problem[:60]})"
+            return f"spoke {c.version or 'something else'}, not HTTP/2"
+    return None
+
+
+def _h2_only(check: Check) -> Check:
+    def wrapped(obs: Observation) -> Result:
+        why = over_h2(obs)
+        if why is not None:
+            return bad(f"{why}; {outcome(obs)}")
+        return check(obs)
+
+    return wrapped
+
+
+def h2_delivers(body: bytes, status: int = 200, detail: Detail | None = None) -> Check:
+    return _h2_only(delivers(body, status, detail))
+
+
+def h2_refuses(full: bytes | None = None, detail: Detail | None = None) -> Check:
+    return _h2_only(refuses(full, detail))
+
+
+def h2_tolerates(body: bytes, status: int = 200, detail: Detail | None = None) -> Check:
+    return _h2_only(tolerates(body, status, detail))
+
+
+def first(obs: Observation) -> Capture | None:
+    return next((c for c in obs.sent if c.h2 is not None), None)
+
+
+def frames(obs: Observation, kind: str | None = None) -> list[H2Frame]:
+    """The client's frames on the first HTTP/2 connection (of one type, if given)."""
+    c = first(obs)
+    if c is None or c.h2 is None:
+        return []
+    return [f for f in c.h2.frames if kind is None or f.type == kind]
+
+
+def answered(obs: Observation, kind: str, good: Callable[[H2Frame], bool] = lambda f: True) -> bool:
+    return any(f.type == kind and good(f) for f in frames(obs))
+
+
+def resets_and_goaways(obs: Observation) -> str:
+    """What the client sent to end things: ``RST_STREAM PROTOCOL_ERROR``, ``GOAWAY ...``, or ""."""
+    said = []
+    for f in frames(obs):
+        if f.type in ("RST_STREAM", "GOAWAY"):
+            said.append(f"{f.type} {f.detail.get('error', '?')}")
+    return ", ".join(dict.fromkeys(said))
+
+
+def reaction(obs: Observation) -> Detail:
+    """A detail for a refused/accepted response: what the client told the server."""
+
+    def words(_: object) -> str:
+        said = resets_and_goaways(obs)
+        return f"client sent {said}" if said else ""
+
+    return words  # type: ignore[return-value]
+
+
+def refused_with_reaction(full: bytes | None = None) -> Check:
+    """h2_refuses, with what the client sent back (RST_STREAM / GOAWAY and code) in the summary."""
+
+    def check(obs: Observation) -> Result:
+        result = h2_refuses(full)(obs)
+        said = resets_and_goaways(obs)
+        return Result(result.ok, result.summary + (f"; client sent {said}" if said else ""))
+
+    return check
+
+
+def connections(obs: Observation) -> int:
+    return len({c.connection for c in obs.sent})
+
+
+def retried(obs: Observation) -> str:
+    """``retried on a new connection`` / ``on the same connection`` / ``not retried``."""
+    if len(obs.sent) < 2:
+        return "not retried"
+    same = obs.sent[0].connection == obs.sent[1].connection
+    return "retried on the same connection" if same else "retried on a new connection"
+
+
+def info_outcome(obs: Observation) -> str:
+    return f"{outcome(obs)}{tries(obs)}"
+
+
+__all__ = ["over_h2", "h2_delivers", "h2_refuses", "h2_tolerates", "frames", "answered", "ok", "bad",
+           "refused_with_reaction", "connections", "retried", "info_outcome", "first"]
