@@ -30,8 +30,8 @@ Actions, performed in order on the request's stream:
 
 ``H2Script`` routes a cell's requests to responses like ``model.script.Script``
 (``default``, ``routes`` by sub-path, ``dynamic`` from the capture and the request
-count), and adds what only a connection has: the server's first SETTINGS
-(``settings``, the server preface of RFC 9113 §3.4) and ``http1``, the answer when
+count), and adds what only a connection has: the server's SETTINGS for the row
+(``settings``, sent after the server preface of RFC 9113 §3.4) and ``http1``, the answer when
 the client speaks HTTP/1.1 instead (no h2 in its ALPN, no prior knowledge).
 """
 
@@ -175,7 +175,8 @@ class H2Script:
     default: H2Response = field(default_factory=H2Reply)
     routes: Mapping[str, H2Response] = field(default_factory=dict)
     dynamic: Callable[[Capture, str, int], H2Response] | None = None
-    #: The server's first SETTINGS frame (its connection preface), as (identifier, value).
+    #: Settings the server sends once the row is known (a SETTINGS frame after its preface,
+    #: sent when the first request names the cell), as (identifier, value).
     settings: tuple[tuple[int, int], ...] = ()
     #: The answer on a connection that speaks HTTP/1.1 (the client did not offer h2).
     http1: Response = field(default_factory=lambda: Reply(200, body=b"over HTTP/1.1"))

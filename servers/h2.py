@@ -18,14 +18,13 @@ bytes, which h2 never sees.
 A connection that speaks HTTP/1.1 is served by ``servers.http`` with the script's
 ``http1`` answer, so a row sees a fallback instead of a dead server.
 
-The server's first SETTINGS frame is its connection preface (RFC 9113 §3.4: "The
-server connection preface consists of a potentially empty SETTINGS frame ... that
-MUST be the first frame the server sends"). A row may choose those settings, but the
-row is known only from the first request's ``:path``: so the server reads the client's
-preface and frames up to its first complete field block (bounded: ``SNIFF`` seconds),
-decodes that block with a throwaway HPACK decoder to find the cell's route, and only
-then starts its h2 connection, with the row's settings, and feeds it what arrived.
-Every client sends its first request without waiting for the server's SETTINGS.
+The server sends its connection preface (its SETTINGS, RFC 9113 §3.4: "The server
+connection preface consists of a potentially empty SETTINGS frame ... that MUST be the
+first frame the server sends") as soon as the client's preface arrives, as real servers
+do (waiting would leave the client's next small write stuck behind Nagle's algorithm
+until our delayed ACK). The row is known only from the first request's ``:path``, so
+a row's own settings (``H2Script.settings``) go in a second SETTINGS frame then; they
+take effect when the client acknowledges them.
 
 Bounds: a connection's frames are kept up to ``MAX_FRAMES`` (the rest counted), a
 request body up to ``MAX_BODY``, a frame up to ``MAX_FRAME_READ`` octets; an idle
@@ -46,7 +45,6 @@ import h2.connection
 import h2.events
 import h2.exceptions
 import h2.settings
-import hpack
 
 from model import h2wire as w
 from model.cell import Capture, H2Frame, H2Seen, TLSSeen
@@ -76,8 +74,6 @@ MAX_FRAMES = 400
 MAX_BODY = 64 * 1024 * 1024
 MAX_FRAME_READ = 1 << 24
 IDLE = 5.0
-#: How long the server waits for the client's first field block before it starts anyway.
-SNIFF = 1.0
 #: How long a Body waits for the client to open its flow-control window.
 WINDOW_WAIT = 2.0
 
@@ -121,7 +117,6 @@ class Session:
         self.preface = "ok"
         self.problem = ""
         self.h2: h2.connection.H2Connection | None = None
-        self.pending = bytearray()
         self.streams: dict[int, Stream] = {}
         self.ends: dict[str, Any] = {}
         self.tasks: set[asyncio.Task[None]] = set()
@@ -143,17 +138,11 @@ class Session:
             if first != w.PREFACE:
                 self.not_h2(first)
                 return
-            loop = asyncio.get_running_loop()
-            start = loop.time()
+            self.begin()
             while not self.closed:
-                wait = IDLE if self.h2 is not None else max(0.01, start + SNIFF - loop.time())
                 try:
-                    data = await asyncio.wait_for(self.reader.read(65536), wait)
+                    data = await asyncio.wait_for(self.reader.read(65536), IDLE)
                 except asyncio.TimeoutError:
-                    if self.h2 is None:  # no field block in time: start with default settings
-                        self.begin(None)
-                        self.flush()
-                        continue
                     break
                 if not data:
                     break
@@ -195,58 +184,18 @@ class Session:
                                            f.length, w.describe(f)))
             else:
                 self.dropped += 1
-        if self.h2 is None:
-            self.pending += data
-            script = self.sniff()
-            if script is not None:
-                self.begin(script)
-            return
         self.feed(data)
 
-    def sniff(self) -> H2Script | None:
-        """The row's script, once the client's first field block is complete (else None)."""
-        block = b""
-        for f in self.raw_frames:
-            if f.kind == w.HEADERS:
-                payload = f.payload
-                if f.flags & w.PADDED and payload:
-                    payload = payload[1:len(payload) - payload[0]]
-                if f.flags & w.PRIORITY_FLAG:
-                    payload = payload[5:]
-                block = payload
-                if f.flags & w.END_HEADERS:
-                    break
-            elif f.kind == w.CONTINUATION and block:
-                block += f.payload
-                if f.flags & w.END_HEADERS:
-                    break
-        else:
-            return None
-        try:
-            decoded = hpack.Decoder().decode(block, raw=True)
-        except Exception:  # a block we cannot read: start with defaults, h2 will say why
-            return H2Script()
-        path = next((v for k, v in decoded if k == b":path"), b"")
-        route = self.registry.find(path)
-        if route is not None and isinstance(route.script, H2Script):
-            return route.script
-        return H2Script()
-
-    def begin(self, script: H2Script | None) -> None:
-        """Start the h2 state machine, send the server preface (and the row's settings right
-        after it, which take effect when the client acknowledges them), feed it what arrived."""
+    def begin(self) -> None:
+        """Start the h2 state machine and send the server preface (its SETTINGS) at once."""
         config = h2.config.H2Configuration(client_side=False, header_encoding=None,
                                            validate_inbound_headers=False, normalize_inbound_headers=False,
                                            validate_outbound_headers=False, normalize_outbound_headers=False)
         conn = h2.connection.H2Connection(config=config)
-        self.script = script
         conn.initiate_connection()
-        if script is not None and script.settings:
-            conn.update_settings(dict(script.settings))
         self.h2 = conn
         self.flush()
-        pending, self.pending = bytes(w.PREFACE + self.pending), bytearray()
-        self.feed(pending)
+        self.feed(w.PREFACE)
 
     def feed(self, data: bytes) -> None:
         assert self.h2 is not None
@@ -317,6 +266,11 @@ class Session:
                 self.writer.transport.abort()
                 return None
             self.ends[route.token] = end
+            if isinstance(route.script, H2Script) and route.script.settings and self.script is None:
+                # The row's settings: a second SETTINGS frame, in effect once the client ACKs it.
+                self.script = route.script
+                assert self.h2 is not None
+                self.h2.update_settings(dict(route.script.settings))
         return route
 
     def ended(self, stream: Stream, how: str) -> None:
@@ -390,10 +344,14 @@ class Session:
         try:
             response = script.respond_h2(stream.capture, self.registry.subpath(stream.capture.target, route),
                                          route.count())
-            for action in response.actions(stream.capture):
+            actions = response.actions(stream.capture)
+            for i, action in enumerate(actions):
                 if self.closed and not isinstance(action, (Sleep, Hold)):
                     return
-                if await self.act(action, stream, ctx) is False:
+                # A GOAWAY goes out in the same write as what precedes it (the answer's last
+                # frame), so a client reads both at once, as it would from a real server.
+                hold = i + 1 < len(actions) and isinstance(actions[i + 1], GoAway)
+                if await self.act(action, stream, ctx, hold) is False:
                     return
         except (ConnectionError, ssl.SSLError, h2.exceptions.StreamClosedError, asyncio.CancelledError):
             return
@@ -402,7 +360,7 @@ class Session:
             self.closed = True
             self.writer.transport.abort()
 
-    async def act(self, action: Any, stream: Stream, ctx: Context) -> bool:
+    async def act(self, action: Any, stream: Stream, ctx: Context, hold: bool = False) -> bool:
         """Perform one action; False when the stream's answer is over (the connection closed)."""
         conn = self.h2
         assert conn is not None
@@ -412,7 +370,7 @@ class Session:
             fields += [(k.encode("latin-1"), ctx.fill(v.encode("latin-1"))) for k, v in action.fields]
             conn.send_headers(sid, fields, end_stream=action.end)
         elif isinstance(action, Body):
-            await self.send_body(sid, action.data, action.end)
+            await self.send_body(sid, action.data, action.end, hold)
         elif isinstance(action, Tail):
             conn.send_headers(sid, [(k.encode("latin-1"), v.encode("latin-1")) for k, v in action.fields],
                               end_stream=True)
@@ -422,9 +380,8 @@ class Session:
             last = sid if action.last_stream is None else action.last_stream
             conn.close_connection(error_code=action.code, last_stream_id=last)
             self.goaway = last
-            if action.close:
+            if action.close:  # the FIN right behind the GOAWAY, no pause between the two
                 self.flush()
-                await self.drain()
                 self.closed = True
                 self.writer.close()
                 return False
@@ -456,15 +413,16 @@ class Session:
             self.closed = True
             drop(self.writer, action.reset)
             return False
-        self.flush()
-        await self.drain()
+        if not hold:
+            self.flush()
+            await self.drain()
         return True
 
     async def drain(self) -> None:
         if not self.writer.is_closing():
             await self.writer.drain()
 
-    async def send_body(self, sid: int, data: bytes, end: bool) -> None:
+    async def send_body(self, sid: int, data: bytes, end: bool, hold: bool = False) -> None:
         """DATA within the client's flow-control windows and frame size (waits, bounded)."""
         conn = self.h2
         assert conn is not None
@@ -493,8 +451,9 @@ class Session:
             piece = data[pos:pos + room]
             pos += len(piece)
             conn.send_data(sid, piece, end_stream=end and pos >= len(data))
-            self.flush()
-            await self.drain()
+            if pos < len(data) or not hold:
+                self.flush()
+                await self.drain()
 
     async def flood(self, action: Flood, sid: int) -> None:
         loop = asyncio.get_running_loop()

@@ -25,7 +25,7 @@ import zlib
 
 from model import h2wire as w
 from model.cell import Call, Observation
-from model.checks import outcome, status_seen
+from model.checks import outcome, status_seen, tail
 from model.h2checks import (
     answered,
     first,
@@ -218,6 +218,8 @@ def default_fields(obs: Observation) -> Result:
     for k, v in c.headers:
         if k in (":authority", "host"):
             v = "…"
+        elif k == ":path":
+            v = tail(c)
         shown.append(f"{k}: {v}")
     return ok("; ".join(shown))
 
@@ -341,12 +343,13 @@ def upload_window(obs: Observation) -> Result:
     """RFC 9113 §6.9.1: "A sender MUST NOT send a flow-controlled frame with a length that exceeds
     the space available in either of the flow-control windows advertised by the receiver.\""""
     c = first(obs)
-    if c is None or c.h2 is None:
-        return bad(f"no HTTP/2 request; {outcome(obs)}")
+    if c is None or c.h2 is None:  # the client closed before the server read its request
+        return bad(f"no body received; {outcome(obs)}")
     problem = c.h2.problem
     good = c.body == UPLOAD and not problem and status_seen(obs) == 200
-    sent = "body intact" if c.body == UPLOAD else f"{len(c.body)} of {len(UPLOAD)} bytes"
-    return Result(good, f"sent {sent}" + (f"; server saw {problem.split(':')[0]}" if problem else "") +
+    sent = ("sent the body intact" if c.body == UPLOAD else
+            "sent part of the body" if c.body else "no body received")
+    return Result(good, sent + (f"; server saw {problem.split(':')[0]}" if problem else "") +
                   f"; {outcome(obs)}")
 
 
@@ -591,7 +594,7 @@ ERRORS_ = [
         "RFC 9113 §6.8", "MUST", h2_refuses(), H2Raw((GoAway(w.ERROR_CODES["PROTOCOL_ERROR"]),)), deadline=HANG),
     row("h2.goaway.after-response", "GOAWAY after a complete answer: the next request opens a new connection",
         "RFC 9113 §6.8", "MUST", new_connection_after_goaway,
-        H2Reply(body=OK, after=(GoAway(w.ERROR_CODES["NO_ERROR"], close=False),)),
+        H2Reply(body=OK, after=(GoAway(w.ERROR_CODES["NO_ERROR"]),)),
         Call("GET", trust="ca", then=(Call("GET", trust="ca"),)), deadline=HANG),
     row("h2.max-concurrent-1", "MAX_CONCURRENT_STREAMS 1, then two requests at once: both answered, one at a time",
         "RFC 9113 §5.1.2", "MUST", within_limit,
