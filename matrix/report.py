@@ -90,14 +90,11 @@ class Matrix:
     clients: list[dict[str, Any]] = field(default_factory=list)
     scenarios: list[dict[str, Any]] = field(default_factory=list)
     cells: list[Cell] = field(default_factory=list)
-<<<<<<< HEAD
     #: Clients that are not columns of a protocol family, and why, said once per family
     #: (``{"h2": {"requests": "speaks HTTP/1.1 only"}}``) instead of a column of ``-``.
     absent: dict[str, dict[str, str]] = field(default_factory=dict)
-=======
     _by_key: dict[tuple[str, str], Cell] = field(default_factory=dict, init=False, repr=False, compare=False)
     _indexed: tuple[int, int] = field(default=(0, -1), init=False, repr=False, compare=False)
->>>>>>> main
 
     def cell(self, scenario: str, client: str) -> Cell | None:
         return self._index().get((scenario, client))
