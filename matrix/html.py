@@ -27,7 +27,9 @@ from model.cell import VERDICTS, Cell
 ASSETS = Path(__file__).with_name("assets")
 #: Fields of a captured request the detail shows (the hash, raw bytes and connection number are left out).
 SENT_FIELDS = ("method", "target", "version", "headers", "framing", "body_len", "body_excerpt", "trailers",
-               "server", "problem")
+               "server", "problem", "h2")
+#: The most HTTP/2 frames a cell's detail shows (matrix.json keeps them all).
+H2_FRAMES = 60
 
 
 def trim(observed: dict[str, Any] | None) -> dict[str, Any]:
@@ -35,6 +37,11 @@ def trim(observed: dict[str, Any] | None) -> dict[str, Any]:
         return {}
     out = dict(observed)
     out["sent"] = [{k: s[k] for k in SENT_FIELDS if s.get(k) not in (None, "", [])} for s in observed.get("sent") or []]
+    for sent in out["sent"]:
+        if "h2" in sent and len(sent["h2"].get("frames", [])) > H2_FRAMES:
+            frames = sent["h2"]["frames"]
+            sent["h2"] = {**sent["h2"], "frames": frames[:H2_FRAMES],
+                          "dropped": sent["h2"].get("dropped", 0) + len(frames) - H2_FRAMES}
     return out
 
 

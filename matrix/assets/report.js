@@ -121,7 +121,17 @@
       ["server", esc(s.server)], ["framing", esc(s.framing)], ["body", `${s.body_len} bytes`],
       ["body excerpt", s.body_excerpt ? `<pre>${esc(s.body_excerpt)}</pre>` : ""],
       ["problem", esc(s.problem)], ["headers", headers(s.headers)],
-      ["trailers", s.trailers && s.trailers.length ? headers(s.trailers) : ""]]);
+      ["trailers", s.trailers && s.trailers.length ? headers(s.trailers) : ""],
+      ["HTTP/2", s.h2 ? h2Frames(s.h2) : ""]]);
+  }
+  function h2Frames(h) {
+    const extra = f => Object.keys(f).filter(k => !["type", "flags", "stream", "length"].includes(k))
+      .map(k => `${k}=${typeof f[k] === "object" ? JSON.stringify(f[k]) : f[k]}`).join(" ");
+    return `<p>stream ${h.stream}, ended: ${esc(h.ended)}, preface ${esc(h.preface)}` +
+      (h.problem ? `, server saw: ${esc(h.problem)}` : "") + `</p><pre>` +
+      h.frames.map(f => esc(`${f.type} stream ${f.stream} len ${f.length}` +
+        (f.flags.length ? ` [${f.flags.join(",")}]` : "") + (extra(f) ? " " + extra(f) : ""))).join("\n") +
+      (h.dropped ? esc(`\n… ${h.dropped} more`) : "") + `</pre>`;
   }
 
   function openDetail(sid, cid) {
