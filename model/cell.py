@@ -147,6 +147,18 @@ class Call:
     #: Make this many identical requests at once with one client (threads for a sync
     #: library, tasks for an async one); ``got`` is the last, the others in ``got.extra``.
     concurrent: int = 1
+    #: Also record how many redirects the library follows by default before it gives up,
+    #: read through its public API (``options["redirect_limit"]``: options survive an exception).
+    report_redirect_limit: bool = False
+    #: Run the call in a fresh interpreter started with the cell's environment (``fixtures.fresh``):
+    #: for what a library reads once, at import or start-up (CA variables).
+    fresh: bool = False
+    #: Record which optional decoder packages are installed (``options["decoders"]``): they
+    #: change what several libraries offer in Accept-Encoding and can decode (br, zstd).
+    report_decoders: bool = False
+    #: Record the warnings the library emits during the call (``got.extra["warnings"]``).
+    #: Only where a row asks: the warnings module is process-wide state.
+    record_warnings: bool = False
 
     def sequence(self) -> tuple[Call, ...]:
         return (self, *self.then)
@@ -404,6 +416,9 @@ class Observation:
     options: dict[str, Any] = field(default_factory=dict)
     server_errors: tuple[str, ...] = ()
     elapsed: float = 0.0
+    #: Every ClientHello the TLS servers read during the cell, in order (its SNI, offered
+    #: ALPN and versions: servers.tls), including connections that never carried a request.
+    hellos: tuple[TLSSeen, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -412,16 +427,57 @@ class Observation:
             "error": self.error.to_json() if self.error else None,
             "options": self.options,
             **({"server_errors": list(self.server_errors)} if self.server_errors else {}),
+            **({"hellos": list(self.hellos)} if self.hellos else {}),
         }
 
 
 @dataclass(frozen=True)
 class Expected:
+    """A cell's recorded outcome; a known-intermittent cell also accepts the outcomes in ``also``
+    (like wpt's expected lists): it passes on any of them."""
+
     verdict: str
     summary: str
+    also: tuple[tuple[str, str], ...] = ()
 
-    def to_json(self) -> dict[str, str]:
-        return {"verdict": self.verdict, "summary": self.summary}
+    def outcomes(self) -> tuple[tuple[str, str], ...]:
+        """Every accepted (verdict, summary), the main one first."""
+        return ((self.verdict, self.summary), *self.also)
+
+    def accepts(self, verdict: str, summary: str) -> bool:
+        return (verdict, summary) in self.outcomes()
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"verdict": self.verdict, "summary": self.summary}
+        if self.also:
+            out["also"] = [{"verdict": v, "summary": s} for v, s in self.also]
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Expected:
+        also = tuple((str(a["verdict"]), str(a["summary"])) for a in data.get("also") or ())
+        return cls(str(data["verdict"]), str(data["summary"]), also)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One outcome of a cell run several times (``--repeat N``), and how often it came."""
+
+    verdict: str
+    summary: str
+    count: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "summary": self.summary, "count": self.count}
+
+
+def variants_of(outcomes: list[tuple[str, str]]) -> tuple[Variant, ...]:
+    """Outcomes of repeated runs -> their variants, the most frequent first (ties: first seen)."""
+    counts: dict[tuple[str, str], int] = {}
+    for outcome in outcomes:
+        counts[outcome] = counts.get(outcome, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: -item[1])  # stable: first seen wins a tie
+    return tuple(Variant(v, s, n) for (v, s), n in ranked)
 
 
 @dataclass(frozen=True)
@@ -436,10 +492,17 @@ class Cell:
     expected: Expected | None = None
     outcome: str = "passed"
     duration_ms: float = 0.0
+    #: Under ``--repeat N``: every outcome seen and its count (the cell shows the most frequent).
+    variants: tuple[Variant, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.scenario, self.client)
+
+    @property
+    def intermittent(self) -> bool:
+        """Whether repeated runs of this cell gave more than one verdict or summary."""
+        return len(self.variants) > 1
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -451,6 +514,7 @@ class Cell:
             "expected": self.expected.to_json() if self.expected else None,
             "outcome": self.outcome,
             "duration_ms": round(self.duration_ms, 1),
+            **({"variants": [v.to_json() for v in self.variants]} if self.variants else {}),
         }
 
     @classmethod
@@ -462,7 +526,8 @@ class Cell:
             verdict=data["verdict"],
             summary=data["summary"],
             observed=data.get("observed"),
-            expected=Expected(exp["verdict"], exp["summary"]) if exp else None,
+            expected=Expected.from_json(exp) if exp else None,
             outcome=data.get("outcome", "passed"),
             duration_ms=float(data.get("duration_ms", 0.0)),
+            variants=tuple(Variant(v["verdict"], v["summary"], int(v["count"])) for v in data.get("variants") or ()),
         )

@@ -16,11 +16,13 @@ counts that depend on timing (how many WINDOW_UPDATEs a read loop sent).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from model.cell import Capture, H2Frame, Observation
+from model.cell import Capture, Got, H2Frame, H2Seen, Headers, Observation
 from model.checks import outcome
 from model.received import Detail, delivers, refuses, tolerates, tries
 from model.scenario import Check, Result, bad, ok
+from model.wrong import failure
 
 
 def over_h2(obs: Observation) -> str | None:
@@ -103,5 +105,38 @@ def info_outcome(obs: Observation) -> str:
     return f"{outcome(obs)}{tries(obs)}"
 
 
+# -- wrong answers (model.wrong's words, over HTTP/2): what the guard feeds the h2 rows ---------
+
+#: The client SETTINGS a made-up connection starts with (push disabled, as httpx does).
+MADE_SETTINGS = H2Frame("SETTINGS", (), 0, 36, {"settings": {"ENABLE_PUSH": 0}})
+MADE_FIELDS: Headers = ((":method", "GET"), (":scheme", "https"), (":authority", "127.0.0.1:8000"), (":path", "/c/t1/"))
+
+
+def h2_request(method: str = "GET", *, body: bytes = b"", connection: int = 1, headers: Headers = MADE_FIELDS,
+               frames: tuple[H2Frame, ...] = (MADE_SETTINGS,), ended: str = "END_STREAM", problem: str = "",
+               tls: dict[str, Any] | None = None, preface: str = "ok", server: str = "127.0.0.1:8000") -> Capture:
+    """One request as the h2 server would capture it."""
+    h2 = H2Seen(preface, 1, ended, frames, problem=problem)
+    return Capture(method, "/c/t1/", "HTTP/2", headers, body, "data" if body else "none", b"", connection,
+                   server=server, tls=tls, h2=h2)
+
+
+def h2_answer(status: int = 200, body: bytes = b"", *, sent: tuple[Capture, ...] | None = None,
+              headers: Headers = ()) -> Observation:
+    """The library returned this response over HTTP/2 (after one GET by default)."""
+    return Observation(sent=(h2_request(),) if sent is None else sent, got=Got(status, None, headers, body))
+
+
+def h1_answer(body: bytes = b"ok", status: int = 200) -> Observation:
+    """The same exchange over HTTP/1.1: the right body, but the row tested nothing."""
+    sent = Capture("GET", "/c/t1/", "HTTP/1.1", (("Host", "127.0.0.1:8000"),), b"", "none", b"", 1)
+    return Observation(sent=(sent,), got=Got(status, "OK", (), body))
+
+
+def h2_raised(kind: str = "protocol-error", *, sent: tuple[Capture, ...] | None = None) -> Observation:
+    return Observation(sent=(h2_request(),) if sent is None else sent, error=failure(kind))
+
+
 __all__ = ["over_h2", "h2_delivers", "h2_refuses", "h2_tolerates", "frames", "answered", "ok", "bad",
-           "refused_with_reaction", "connections", "retried", "info_outcome", "first"]
+           "refused_with_reaction", "connections", "retried", "info_outcome", "first", "h2_request", "h2_answer",
+           "h1_answer", "h2_raised"]

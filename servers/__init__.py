@@ -27,6 +27,7 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from model.script import Script
 from servers.certs import Certs, make_certs
@@ -40,12 +41,14 @@ from servers.tls import CannotServe, Kit
 __all__ = ["Servers", "ServerUnavailable", "Route", "Script"]
 
 #: Which named server a scenario may ask for.
-ORIGINS = ("http", "https", "http-80", "http-other", "http-localhost", "proxy", "ws", "wss", "ws-raw", "wss-raw",
-           "closed", "h2", "h2-other", "h2c")
+ORIGINS = ("http", "https", "http-80", "http-80-implicit", "http-other", "http-localhost", "proxy", "ws", "wss",
+           "ws-raw", "wss-raw", "closed", "h2", "h2-other", "h2c")
 #: HTTP/2 servers (servers.h2), started on first use: TLS with ALPN, another TLS origin, cleartext.
 H2_ORIGINS = ("h2", "h2-other", "h2c")
 #: WebSocket servers, started on first use: name -> (kind, TLS).
 WS_ORIGINS = {"ws": ("echo", False), "wss": ("echo", True), "ws-raw": ("raw", False), "wss-raw": ("raw", True)}
+#: The port-80 server, addressed without a port in the URL.
+IMPLICIT_80 = "http-80-implicit"
 #: How many loopback addresses to try for a port-80 server before giving up.
 PORT80_TRIES = 20
 #: The TLS server kinds (servers.tls) are origins too, started on first use.
@@ -63,11 +66,13 @@ class Servers:
     tls: Kit | None = None
     started: dict[str, HTTPServer | ClosedPort] = field(default_factory=dict)
     port80_problem: str | None = None
+    #: Where the certificates' private folder is made (the run's private folder), else the system's.
+    temp_parent: Path | None = None
     #: Servers start on first use, and cells may run side by side (fixtures/ahead.py).
     _starting: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def start(self) -> Servers:
-        self.certs = make_certs()
+        self.certs = make_certs(self.temp_parent)
         try:
             self.started["http"] = HTTPServer(self.registry).start()
             self.started["https"] = HTTPServer(self.registry, tls=self.certs.server_context()).start()
@@ -134,6 +139,10 @@ class Servers:
         raise ServerUnavailable(self.port80_problem)
 
     def url(self, name: str, route: Route, path: str) -> str:
+        """A URL on the named server; ``http-80-implicit`` is the port-80 server with the port left
+        out of the URL (``http://127.0.0.9/...``), as users write it."""
+        if name == IMPLICIT_80:
+            return self.server("http-80").origin.removesuffix(":80") + route.prefix + path
         return self.server(name).origin + route.prefix + path
 
     def tls_kit(self) -> Kit:
@@ -153,3 +162,5 @@ class Servers:
         for server in self.started.values():
             server.stop()
         self.started.clear()
+        if self.certs is not None:  # the CA file and any client key go with the servers
+            self.certs.remove()

@@ -28,14 +28,18 @@ from collections.abc import Callable
 
 from model.cell import Capture, TLSSeen
 from model.loop import LoopThread
-from model.script import MAX_STREAM, Close, Context, Hold, Send, Sleep, Stream
+from model.script import AFTER_END, MAX_HOLD, MAX_STREAM, Close, Context, Hold, Linger, Send, Sleep, Stream
 from servers.routes import Registry, Route
 
 #: Limits that keep a misbehaving client from exhausting the server.
 MAX_HEAD = 256 * 1024
 MAX_BODY = 64 * 1024 * 1024
-#: How long a connection may sit idle between requests before the server closes it.
+#: How long a connection may sit idle between requests before the server closes it (and how
+#: long a request head may take to arrive).
 IDLE = 10.0
+#: How long a request body may take to arrive once its head is in: a stalled upload is
+#: answered 408 and its connection closed, as a stalled head is closed after IDLE.
+BODY_TIMEOUT = 10.0
 
 BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
@@ -53,6 +57,18 @@ def drop(writer: asyncio.StreamWriter, reset: bool) -> None:
 
 class BadRequest(Exception):
     """The request cannot be parsed; the message says why."""
+
+    status = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+
+class SlowBody(BadRequest):
+    """The request body did not arrive within BODY_TIMEOUT.
+
+    RFC 9110 §15.5.9: "The 408 (Request Timeout) status code indicates that the server did
+    not receive a complete request message within the time that it was prepared to wait."
+    """
+
+    status = b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
 
 def parse_head(head: bytes) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
@@ -128,12 +144,22 @@ async def read_chunked(reader: asyncio.StreamReader, raw: bytearray) -> tuple[by
 
 async def read_body(reader: asyncio.StreamReader, framing: str, length: int,
                     raw: bytearray) -> tuple[bytes, tuple[tuple[str, str], ...]]:
-    """A request's body by its framing, and its trailers if chunked; ``raw`` grows with what was read."""
-    if framing == "chunked":
-        return await read_chunked(reader, raw)
-    body = await reader.readexactly(length) if length else b""
-    raw += body
-    return body, ()
+    """A request's body by its framing, and its trailers if chunked; ``raw`` grows with what was read.
+
+    Bounded in time (BODY_TIMEOUT, read when called): SlowBody when the body stalls."""
+    async def read() -> tuple[bytes, tuple[tuple[str, str], ...]]:
+        if framing == "chunked":
+            return await read_chunked(reader, raw)
+        body = await reader.readexactly(length) if length else b""
+        raw.extend(body)
+        return body, ()
+
+    if framing == "none":
+        return b"", ()
+    try:
+        return await asyncio.wait_for(read(), BODY_TIMEOUT)
+    except asyncio.TimeoutError:
+        raise SlowBody(f"request body not complete within {BODY_TIMEOUT:g} s") from None
 
 
 class HTTPServer:
@@ -158,6 +184,8 @@ class HTTPServer:
         self.port = port
         self._server: asyncio.Server | None = None
         self._conns = itertools.count(1)
+        #: A connection's wait for its next request, when a script's ``Linger`` shortened it.
+        self._linger: dict[int, float] = {}
 
     @property
     def scheme(self) -> str:
@@ -212,6 +240,7 @@ class HTTPServer:
         except Exception:  # a bug of ours outside any cell: kept for the run, server goes on
             self.registry.orphans.append(f"server error: {traceback.format_exc(limit=3)}")
         finally:
+            self._linger.pop(conn, None)
             writer.close()
 
     async def _exchange(
@@ -220,7 +249,7 @@ class HTTPServer:
         """Serve one request on a connection; None when the connection is done."""
         raw = bytearray()
         try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE)
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self._linger.pop(conn, IDLE))
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
                 ConnectionError, ssl.SSLError) as exc:
             partial = getattr(exc, "partial", b"") or b""
@@ -269,7 +298,7 @@ class HTTPServer:
             partial = getattr(exc, "partial", b"") or b""
             self._invalid(conn, bytes(raw) + partial, str(exc) or type(exc).__name__, route)
             captured()
-            writer.write(BAD_REQUEST)
+            writer.write(exc.status if isinstance(exc, BadRequest) else BAD_REQUEST)
             return None
         capture = Capture(method, target, version, headers, body, framing, bytes(raw), conn, trailers,
                           server=self.authority, tls=self.tls_seen(writer))
@@ -302,6 +331,12 @@ class HTTPServer:
                 except asyncio.TimeoutError:
                     pass
                 return None
+            elif isinstance(action, Linger):
+                if not self._keep_alive(capture):  # the client closes after this response
+                    writer.write(AFTER_END)
+                    await writer.drain()
+                    return None
+                self._linger[conn] = min(action.seconds, MAX_HOLD)
             elif isinstance(action, Close):
                 if action.reset:
                     drop(writer, reset=True)

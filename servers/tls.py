@@ -48,7 +48,7 @@ import trustme
 
 from model.cell import TLSSeen
 from model.loop import LoopThread
-from servers.certs import LOOPBACK_NAMES, Certs
+from servers.certs import LOOPBACK_NAMES, Certs, private_file
 from servers.http import MAX_HEAD, HTTPServer
 from servers.routes import Registry
 
@@ -57,11 +57,17 @@ MAX_HELLO = 64 * 1024
 HELLO_WAIT = 5.0
 HELLO_POLL = 0.002
 HANDSHAKE_TIMEOUT = 5.0
+#: The pause before accepting again after an accept failed with the listener open (EMFILE ...).
+ACCEPT_RETRY = 0.1
 #: The name in the client certificate the https-client-cert server asks for.
 CLIENT_IDENTITY = "client@clientmatrix.example"
 
 VERSIONS = {0x0300: "SSLv3", 0x0301: "TLSv1", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2", 0x0304: "TLSv1.3"}
 EXT_SERVER_NAME, EXT_ALPN, EXT_SUPPORTED_VERSIONS = 0, 16, 43
+
+
+#: A fatal protocol_version alert (RFC 8446 §6: level 2, description 70) in a TLS 1.0 record.
+PROTOCOL_VERSION_ALERT = b"\x15\x03\x01\x00\x02\x02\x46"
 
 
 class CannotServe(Exception):
@@ -83,6 +89,8 @@ class Hello:
     alpn: tuple[str, ...]
     #: supported_versions when present (RFC 8446 §4.2.1), else the legacy client_version.
     versions: tuple[str, ...]
+    #: The versions came from supported_versions: the list is the client's whole offer.
+    listed: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"sni": self.sni, "alpn_offered": list(self.alpn), "versions_offered": list(self.versions)}
@@ -144,6 +152,7 @@ def parse_hello(body: bytes) -> Hello:
     sni: str | None = None
     alpn: tuple[str, ...] = ()
     versions: tuple[str, ...] = (VERSIONS.get(legacy, hex(legacy)),)
+    explicit = False
     if not c.more():
         return Hello(sni, alpn, versions)
     exts = _Cursor(c.vector(2))
@@ -168,8 +177,8 @@ def parse_hello(body: bytes) -> Hello:
                 v = offered.number(2)
                 if (v & 0x0F0F) != 0x0A0A:  # GREASE values (RFC 8701) are noise
                     listed.append(VERSIONS.get(v, hex(v)))
-            versions = tuple(listed)
-    return Hello(sni, alpn, versions)
+            versions, explicit = tuple(listed), True
+    return Hello(sni, alpn, versions, listed=explicit)
 
 
 async def peek_hello(sock: socket.socket, wait: float = HELLO_WAIT) -> Hello | None:
@@ -212,16 +221,26 @@ class HelloServer(HTTPServer):
     asyncio's TLS (``connect_accepted_socket``) and serves it like ``HTTPServer``.
     ``url_host`` is the name clients are sent to (``localhost``); it binds ``host``.
 
-    Known limit: when the *server's* side of a handshake fails (a TLS 1.2+ client at the
-    legacy kind, no client certificate at the client-cert kind), asyncio closes the
-    connection without flushing OpenSSL's alert, so the client sees an EOF rather than
-    a protocol_version or certificate_required alert.
+    ``only``: the versions the server speaks (the legacy kind). A ClientHello whose
+    supported_versions lists none of them is answered with a fatal protocol_version alert
+    written by us, then the connection closes: asyncio would close it without flushing
+    OpenSSL's own alert, and the client would see an EOF, which says nothing of why.
+
+        RFC 8446 §4.2.1: "If the "supported_versions" extension in the ClientHello
+        contains no versions acceptable to the server ... the server MUST abort the
+        handshake with a "protocol_version" alert."
+
+    Known limit: when the server's side of a handshake fails otherwise (no client
+    certificate at the client-cert kind), the client sees an EOF rather than the alert.
     """
 
     def __init__(self, registry: Registry, loop: LoopThread | None, tls: ssl.SSLContext, *,
-                 host: str = "127.0.0.1", url_host: str | None = None) -> None:
+                 host: str = "127.0.0.1", url_host: str | None = None, only: tuple[str, ...] = ()) -> None:
         super().__init__(registry, loop, tls=tls, host=host)
         self.url_host = url_host or host
+        self.only = only
+        #: False while the server's own probe connects (its hello belongs to no cell).
+        self.recording = True
         self._listener: socket.socket | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._seen: dict[asyncio.StreamWriter, Hello | None] = {}
@@ -259,12 +278,18 @@ class HelloServer(HTTPServer):
         task.add_done_callback(self._tasks.discard)
 
     async def _accept(self, listener: socket.socket) -> None:
+        """Accept until the listener is closed. An accept that fails while it is open (too many
+        open files, no buffer space) is retried after a pause, as asyncio's own servers do, so
+        one exhaustion never stops a server for good."""
         loop = asyncio.get_running_loop()
         while True:
             try:
                 conn, _ = await loop.sock_accept(listener)
-            except OSError:  # the listener was closed
-                return
+            except OSError:
+                if self._listener is not listener or listener.fileno() < 0:
+                    return  # the listener was closed: the server is stopping
+                await asyncio.sleep(ACCEPT_RETRY)
+                continue
             self._spawn(self._greet(conn))
 
     async def _greet(self, conn: socket.socket) -> None:
@@ -276,6 +301,14 @@ class HelloServer(HTTPServer):
         # delayed ACK (about 40 ms a request).
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         hello = await peek_hello(conn)
+        self._hello_seen(hello)
+        if self.only and hello is not None and hello.listed and not set(hello.versions) & set(self.only):
+            try:
+                await loop.sock_sendall(conn, PROTOCOL_VERSION_ALERT)
+            except OSError:
+                pass
+            conn.close()
+            return
         reader = asyncio.StreamReader(limit=MAX_HEAD, loop=loop)
 
         async def serve(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
@@ -291,6 +324,14 @@ class HelloServer(HTTPServer):
                                                ssl_handshake_timeout=HANDSHAKE_TIMEOUT)
         except (OSError, asyncio.TimeoutError):  # the client refused us: its cell says so
             conn.close()
+
+    def _hello_seen(self, hello: Hello | None) -> None:
+        """Every ClientHello goes to the running cell as soon as it is read, before the
+        handshake: a connection that never carries a request (the client refused our
+        certificate, we refused its versions) has no path, hence no route of its own."""
+        route = self.registry.newest() if self.recording else None
+        if route is not None and hello is not None:
+            route.hello({**hello.to_json(), "server": self.authority})
 
     def tls_seen(self, writer: asyncio.StreamWriter) -> TLSSeen | None:
         hello = self._seen.get(writer)
@@ -308,11 +349,10 @@ class HelloServer(HTTPServer):
 # -- certificates and contexts ---------------------------------------------------
 
 
-def serving(chain_pem: bytes) -> ssl.SSLContext:
+def serving(certs: Certs, chain_pem: bytes) -> ssl.SSLContext:
     """A server context presenting ``chain_pem`` (key + certificates, PEM), offering http/1.1."""
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    with trustme.Blob(chain_pem).tempfile() as path:  # ssl loads a chain from files only
-        ctx.load_cert_chain(path)
+    certs.load_chain(ctx, chain_pem)  # through the run's private folder: ssl reads files only
     ctx.set_alpn_protocols(["http/1.1"])
     return ctx
 
@@ -377,8 +417,8 @@ class Kit:
         """The client certificate (issued by the session CA) and its key, as files."""
         leaf = self.certs.ca.issue_cert(CLIENT_IDENTITY)
         cert, key = self.certs.folder / "client-cert.pem", self.certs.folder / "client-key.pem"
-        cert.write_bytes(b"".join(p.bytes() for p in leaf.cert_chain_pems))
-        key.write_bytes(leaf.private_key_pem.bytes())
+        private_file(cert, b"".join(p.bytes() for p in leaf.cert_chain_pems))
+        private_file(key, leaf.private_key_pem.bytes())
         return str(cert), str(key)
 
     def start(self, name: str, registry: Registry, loop: LoopThread | None = None) -> HelloServer:
@@ -387,12 +427,14 @@ class Kit:
             raise CannotServe(self.problems[name])
         kind = KINDS[name]
         try:
-            server = HelloServer(registry, loop, kind.context(self), url_host=kind.url_host).start()
+            server = HelloServer(registry, loop, kind.context(self), url_host=kind.url_host, only=kind.only).start()
         except (ssl.SSLError, ValueError) as exc:
             self.problems[name] = f"cannot set up the {name} server with {ssl.OPENSSL_VERSION}: {exc}"
             raise CannotServe(self.problems[name]) from exc
         if kind.probe is not None:
+            server.recording = False
             problem = kind.probe(self, server)
+            server.recording = True
             if problem:
                 server.stop()
                 self.problems[name] = problem
@@ -401,7 +443,7 @@ class Kit:
 
 
 def session_leaf(kit: Kit) -> ssl.SSLContext:
-    return serving(kit.certs.leaf.private_key_and_cert_chain_pem.bytes())
+    return serving(kit.certs, kit.certs.leaf.private_key_and_cert_chain_pem.bytes())
 
 
 def issued(*names: str, **validity: dt.datetime) -> Callable[[Kit], ssl.SSLContext]:
@@ -409,14 +451,14 @@ def issued(*names: str, **validity: dt.datetime) -> Callable[[Kit], ssl.SSLConte
 
     def make(kit: Kit) -> ssl.SSLContext:
         leaf = kit.certs.ca.issue_cert(*names, **validity)  # type: ignore[arg-type]
-        return serving(leaf.private_key_and_cert_chain_pem.bytes())
+        return serving(kit.certs, leaf.private_key_and_cert_chain_pem.bytes())
 
     return make
 
 
 def other_ca(kit: Kit) -> ssl.SSLContext:
     leaf = trustme.CA(organization_name="clientmatrix untrusted CA").issue_cert(*LOOPBACK_NAMES)
-    return serving(leaf.private_key_and_cert_chain_pem.bytes())
+    return serving(kit.certs, leaf.private_key_and_cert_chain_pem.bytes())
 
 
 def versions(low: ssl.TLSVersion, high: ssl.TLSVersion, ciphers: str | None = None) -> Callable[[Kit], ssl.SSLContext]:
@@ -472,18 +514,20 @@ class Kind:
     url_host: str = "127.0.0.1"
     #: A check after start: None when the server works here, else why not.
     probe: Callable[[Kit, HelloServer], str | None] | None = None
+    #: The only versions the server speaks: others get a protocol_version alert.
+    only: tuple[str, ...] = ()
 
 
 def full_chain(kit: Kit) -> ssl.SSLContext:
-    return serving(kit.chained_leaf.private_key_and_cert_chain_pem.bytes())
+    return serving(kit.certs, kit.chained_leaf.private_key_and_cert_chain_pem.bytes())
 
 
 def chain_leaf_only(kit: Kit) -> ssl.SSLContext:
-    return serving(leaf_only(kit.chained_leaf))
+    return serving(kit.certs, leaf_only(kit.chained_leaf))
 
 
 def self_signed(kit: Kit) -> ssl.SSLContext:
-    return serving(self_signed_leaf(LOOPBACK_NAMES))
+    return serving(kit.certs, self_signed_leaf(LOOPBACK_NAMES))
 
 
 TLS13, TLS10, TLS11 = ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1
@@ -501,6 +545,6 @@ KINDS: dict[str, Kind] = {
     "https-full-chain": Kind(full_chain),
     "https-ip-only": Kind(issued("127.0.0.1")),
     "https-tls13": Kind(versions(TLS13, TLS13)),
-    "https-legacy": Kind(versions(TLS10, TLS11, LEGACY_CIPHERS), probe=probe_legacy),
+    "https-legacy": Kind(versions(TLS10, TLS11, LEGACY_CIPHERS), probe=probe_legacy, only=("TLSv1", "TLSv1.1")),
     "https-client-cert": Kind(requires_client_cert),
 }

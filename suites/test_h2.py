@@ -22,16 +22,22 @@ from __future__ import annotations
 import gzip
 import struct
 import zlib
+from dataclasses import replace
 
 from model import h2wire as w
-from model.cell import Call, Observation
+from model.cell import Call, H2Frame, Observation
 from model.checks import outcome, status_seen, tail
 from model.h2checks import (
+    MADE_FIELDS,
     answered,
     first,
     frames,
+    h1_answer,
+    h2_answer,
     h2_delivers,
+    h2_raised,
     h2_refuses,
+    h2_request,
     h2_tolerates,
     info_outcome,
     over_h2,
@@ -781,7 +787,63 @@ CONNECTION_USE = [
         H2Reply(body=OK), Call("GET", trust="ca", then=(Call("GET", trust="ca"),))),
 ]
 
-SCENARIOS = [*NEGOTIATION, *SEMANTICS, *MALFORMED, *ERRORS_, *SECURITY, *CONNECTION_USE]
+# -- wrong answers (the guard, tests/test_wrong.py: every graded row must fail each of its own) --
+
+#: Rows whose right answer is an error: accepting the response is wrong.
+REFUSE = [s.id for s in (*MALFORMED, *ERRORS_, *SECURITY) if s.level != "INFO" and "an error" in s.title] + [
+    *(s.id for s in MALFORMED if s.id.startswith("h2.malformed.")), "h2.rst.cancel-mid-body",
+    "h2.continuation-flood", "h2.huge-field-list", "h2.hpack-bomb", "h2.hpack-table-size-over"]
+#: Rows whose right answer is this exact body: an error, or the same over HTTP/1.1, is wrong.
+DELIVER = {"h2.status.103": OK, "h2.status.100-twice": OK, "h2.status.204": b"", "h2.status.304": b"",
+           "h2.status.299": OK, "h2.status.599": OK, "h2.status.404": OK, "h2.encoding.gzip": BODY,
+           "h2.encoding.deflate": BODY, "h2.trailers": BODY, "h2.data-frames": BODY, "h2.data-padded": BODY,
+           "h2.download.4mib": BIG, "h2.unknown-frame": OK, "h2.unknown-setting": OK, "h2.continuation": OK,
+           "h2.settings-flood": OK, "h2.ping-flood": OK, "h2.empty-data-flood": OK, "h2.priority-flood": OK}
+TWO = (h2_request(), h2_request())
+
+
+def push(settings: dict[str, int]) -> tuple[H2Frame, ...]:
+    return (H2Frame("SETTINGS", (), 0, 36, {"settings": settings}),)
+
+
+WRONG: dict[str, tuple[Observation, ...]] = {
+    **{rid: (h2_answer(200, OK),) for rid in REFUSE},
+    **{rid: (h2_raised(), h1_answer(body)) for rid, body in DELIVER.items()},
+    "h2.alpn": (h2_answer(200, OK, sent=(h2_request(tls={"alpn_offered": ["http/1.1"], "alpn": "http/1.1"}),)),
+                h1_answer()),
+    "h2.alpn-http11-fallback": (h2_raised("connection-reset", sent=()), h2_answer(200, b"over HTTP/1.1")),
+    "h2.prior-knowledge": (h1_answer(), h2_raised()),
+    "h2.preface": (h2_answer(sent=(h2_request(preface="b'GET / HTTP/1.1'"),)),
+                   h2_answer(sent=(h2_request(frames=(H2Frame("WINDOW_UPDATE", (), 0, 4, {"increment": 1}),)),))),
+    "h2.settings-ack": (h2_answer(200, OK),),
+    "h2.ping": (h2_answer(200, OK, sent=(h2_request(frames=(H2Frame("PING", ("ACK",), 0, 8, {"opaque": "00"}),)),)),),
+    "h2.pseudo-headers": (h2_answer(sent=(h2_request(headers=(("accept", "*/*"), *MADE_FIELDS)),)),),
+    "h2.authority": (h2_answer(sent=(h2_request(headers=((":method", "GET"), (":path", "/"))),)),
+                     h2_answer(sent=(h2_request(headers=((":authority", "a:1"), ("host", "b:2"))),))),
+    "h2.lowercase-names": (h2_answer(sent=(h2_request(headers=(*MADE_FIELDS, ("X-Mixed-Case", "1"))),)),),
+    "h2.no-connection-fields": (h2_answer(sent=(h2_request(headers=(*MADE_FIELDS, ("connection", "keep-alive"))),)),),
+    **{f"h2.method.{m.lower()}": (h2_answer(200, OK, sent=(h2_request("PUT" if m != "PUT" else "GET", body=body or b""),)),
+                                  h2_answer(200, OK, sent=(h2_request(m, body=body or b"", ended="RST_STREAM CANCEL"),)))
+       for m, body in METHODS},
+    "h2.redirect.302": (h2_answer(302, b"moved"),),
+    "h2.redirect.307-post": (h2_answer(200, OK, sent=(h2_request("POST", body=b"x=1"), h2_request())),),
+    "h2.redirect.cross-origin-authorization": (h2_answer(200, OK, sent=(
+        h2_request(headers=(*MADE_FIELDS, ("authorization", "x"))),
+        h2_request(headers=(*MADE_FIELDS, ("authorization", "x")), server="127.0.0.1:8001"))),),
+    "h2.set-cookie-twice": (h2_answer(200, OK, headers=(("set-cookie", "b=2"),)),),
+    "h2.duplicate-fields": (h2_answer(200, OK, headers=(("x-dup", "b=2"),)),),
+    "h2.upload.small-window": (h2_raised("flow-control", sent=(h2_request("POST", body=b"x" * 100),)),
+                               h2_answer(200, OK, sent=(h2_request("POST", body=UPLOAD, problem="FlowControlError"),))),
+    "h2.data-after-end-stream": (h2_answer(200, OK + b"EXTRA"),),
+    "h2.headers-on-closed-stream": (h2_answer(500, OK),),
+    "h2.goaway.before-end": (h2_answer(200, OK, sent=TWO), h2_raised("goaway")),
+    "h2.max-concurrent-1": (h2_answer(200, OK, sent=(*TWO, h2_request(problem="TooManyStreamsError"))),
+                            h2_raised("stream-reset")),
+    "h2.push-promise": (h2_answer(200, OK), h2_answer(200, b"", sent=(h2_request(frames=push({"ENABLE_PUSH": 1})),))),
+}
+
+SCENARIOS = [replace(s, wrong=WRONG[s.id]) if s.id in WRONG else s
+             for s in (*NEGOTIATION, *SEMANTICS, *MALFORMED, *ERRORS_, *SECURITY, *CONNECTION_USE)]
 
 
 

@@ -29,8 +29,9 @@ from __future__ import annotations
 from model.cell import Call, Observation
 from model.checks import outcome, status_seen
 from model.hops import proxy_route
-from model.scenario import Check, Result, Scenario, ok
+from model.scenario import Check, Checked, Result, Scenario, ok
 from model.script import Reply
+from model.wrong import answer, request
 
 PROXY = "{origin:proxy}"
 OK = Reply(200, body=b"ok")
@@ -50,7 +51,9 @@ def travels(expected: str | None) -> Check:
             return ok(summary)
         return Result(route.startswith(expected) and status_seen(obs) == 200, summary)
 
-    return check
+    proxied = (request(target="http://127.0.0.1:8000/c/t1/"), request())
+    direct = (request(),)
+    return Checked(check, (answer(200, b"ok", sent=direct if expected != "direct" else proxied),))
 
 
 ENV_CALL = Call("GET", trust_env=True)
