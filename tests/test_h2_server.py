@@ -220,3 +220,29 @@ def test_urllib3_h2_refuses_to_inject_outside_its_process() -> None:
     adapter = load("urllib3-h2", isolate=False)(None)
     out = adapter.run(Call("GET", url="https://127.0.0.1:1/"), 2)
     assert isinstance(out.exc, AssertionError), "the patch would reach every urllib3 cell of this process"
+
+
+# -- the reports say once which clients are not h2 columns ---------------------------------
+
+
+def test_absent_clients_are_said_once_in_every_report() -> None:
+    import json
+
+    from fixtures import clients
+    from matrix.files import json_text
+    from matrix.report import Matrix, markdown
+    from matrix.terminal import render
+    from model.cell import Cell
+
+    why = "speaks HTTP/1.1 only"
+    matrix = Matrix(clients=[{"id": "httpx-h2", "short": "hx2", "library": "httpx", "version": "0.28.1"}],
+                    scenarios=[{"id": "h2.x", "group": "h2", "title": "t", "spec": "RFC 9113", "level": "MUST",
+                                "protocol": "h2"}],
+                    cells=[Cell("h2.x", "httpx-h2", "pass", "ok")], absent={"h2": {"requests": why}})
+    assert Matrix.from_json(json.loads(json_text(matrix))).absent == {"h2": {"requests": why}}
+    assert Matrix.from_json({**json.loads(json_text(matrix)), "absent": ["junk"]}).absent == {}
+    assert f"- `requests`: {why}" in markdown(matrix)
+    assert sum(why in line for line in render(matrix)) == 1
+    # Where the controller's list comes from (conftest.Recorder.absent): each adapter's ``lacks``.
+    assert all("h2" in clients.load(c).lacks for c in ("socket", "http.client", "urllib", "requests", "aiohttp"))
+    assert not any(clients.load(c).lacks for c in clients.H2)
