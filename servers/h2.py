@@ -119,6 +119,7 @@ class Session:
         self.h2: h2.connection.H2Connection | None = None
         self.streams: dict[int, Stream] = {}
         self.ends: dict[str, Any] = {}
+        self.joined: dict[str, Route] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.changed = asyncio.Event()
         self.closed = False
@@ -150,6 +151,12 @@ class Session:
                 self.changed.set()
         except (ConnectionError, ssl.SSLError, OSError):
             pass
+        except Exception:  # a bug of ours: the cells this connection served say error
+            note = f"server error: {traceback.format_exc(limit=3)}"
+            for route in self.joined.values():
+                route.record(error=note)
+            if not self.joined:
+                self.registry.orphans.append(note)
         finally:
             self.closed = True
             self.changed.set()
@@ -222,7 +229,10 @@ class Session:
                 stream.answered = True
                 stream.ended = "refused by the server (opened after its GOAWAY)"
                 self.record(stream)
-                self.h2.reset_stream(event.stream_id, w.ERROR_CODES["REFUSED_STREAM"])
+                try:
+                    self.h2.reset_stream(event.stream_id, w.ERROR_CODES["REFUSED_STREAM"])
+                except h2.exceptions.H2Error:
+                    pass
                 return
             self.most_open = max(self.most_open, sum(1 for s in self.streams.values() if s.ended == "open"))
             if event.stream_ended is not None:
@@ -234,7 +244,7 @@ class Session:
             if event.flow_controlled_length:
                 try:
                     self.h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
-                except h2.exceptions.StreamClosedError:
+                except h2.exceptions.H2Error:  # the stream or the connection is closed already
                     pass
             if event.stream_ended is not None:
                 self.ended(stream, "END_STREAM")
@@ -266,11 +276,15 @@ class Session:
                 self.writer.transport.abort()
                 return None
             self.ends[route.token] = end
+            self.joined[route.token] = route
             if isinstance(route.script, H2Script) and route.script.settings and self.script is None:
                 # The row's settings: a second SETTINGS frame, in effect once the client ACKs it.
                 self.script = route.script
                 assert self.h2 is not None
-                self.h2.update_settings(dict(route.script.settings))
+                try:
+                    self.h2.update_settings(dict(route.script.settings))
+                except h2.exceptions.ProtocolError:  # the client already closed the connection
+                    pass
         return route
 
     def ended(self, stream: Stream, how: str) -> None:
