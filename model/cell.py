@@ -277,7 +277,7 @@ class H2Seen:
     dropped: int = 0
     #: What the server's h2 state machine refused in the client's frames, if anything.
     problem: str = ""
-    #: The most streams the client had open at once on the connection.
+    #: The most requests in progress at once on the connection (opened, not yet answered in full).
     most_open: int = 0
 
     def settings(self) -> dict[str, int]:

@@ -120,6 +120,8 @@ class Session:
         self.streams: dict[int, Stream] = {}
         self.ends: dict[str, Any] = {}
         self.joined: dict[str, Route] = {}
+        #: Streams opened and not yet answered in full (or reset): how many overlap.
+        self.active: set[int] = set()
         self.tasks: set[asyncio.Task[None]] = set()
         self.changed = asyncio.Event()
         self.closed = False
@@ -234,7 +236,8 @@ class Session:
                 except h2.exceptions.H2Error:
                     pass
                 return
-            self.most_open = max(self.most_open, sum(1 for s in self.streams.values() if s.ended == "open"))
+            self.active.add(event.stream_id)
+            self.most_open = max(self.most_open, len(self.active))
             if event.stream_ended is not None:
                 self.ended(stream, "END_STREAM")
         elif isinstance(event, h2.events.DataReceived):
@@ -259,6 +262,7 @@ class Session:
                 self.ended(known, "END_STREAM")
         elif isinstance(event, h2.events.StreamReset):
             known = self.streams.get(event.stream_id)
+            self.active.discard(event.stream_id)
             if known is not None and known.ended == "open":
                 known.ended = f"RST_STREAM {w.error_name(int(event.error_code))}"
                 self.record(known)
@@ -295,6 +299,7 @@ class Session:
             task = asyncio.get_running_loop().create_task(self.answer(stream))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
+            task.add_done_callback(lambda _: self.active.discard(stream.id))
         elif stream.route is None and not stream.answered:
             stream.answered = True
             assert self.h2 is not None

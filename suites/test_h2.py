@@ -576,9 +576,10 @@ def within_limit(obs: Observation) -> Result:
     statuses = [obs.got.status] if obs.got is not None else []
     if obs.got is not None:
         statuses += [e.get("status") for e in obs.got.extra.get("earlier", [])]
-    good = obs.error is None and len(obs.sent) >= 3 and not problems and statuses.count(200) == 3
-    return Result(good, f"{info_outcome(obs)}" + (f"; server saw {', '.join(p.split(':')[0] for p in problems)}"
-                                                  if problems else ""))
+    most = max((c.h2.most_open for c in obs.sent if c.h2 is not None), default=0)
+    good = obs.error is None and len(obs.sent) >= 3 and not problems and statuses.count(200) == 3 and most <= 1
+    return Result(good, f"at most {most} request(s) at once per connection; {info_outcome(obs)}" +
+                  (f"; server saw {', '.join(p.split(':')[0] for p in problems)}" if problems else ""))
 
 
 WARM_THEN_TWO = Call("GET", trust="ca", then=(Call("GET", trust="ca", concurrent=2),))
