@@ -337,6 +337,19 @@ def followed(method: str) -> Check:
     return check
 
 
+def cookie_fields(obs: Observation) -> Result:
+    """INFO: RFC 9113 §8.2.3: "the Cookie header field [COOKIE] uses a semicolon (";") to delimit
+    cookie-pairs (or "crumbs") ... a Cookie header field can be split into separate header fields,
+    each with one or more cookie-pairs." How the stored cookies went back on the second request."""
+    if len(obs.sent) < 2:
+        return ok(f"no second request; {info_outcome(obs)}")
+    lines = [v for k, v in obs.sent[1].headers if k.lower() == "cookie"]
+    if not lines:
+        return ok(f"no cookie field; {info_outcome(obs)}")
+    shown = "; ".join(repr(v) for v in lines)
+    return ok(f"{len(lines)} cookie field{'s' if len(lines) > 1 else ''}: {shown}; {info_outcome(obs)}")
+
+
 def trailers_seen(obs: Observation) -> Result:
     base = h2_delivers(BODY)(obs)
     got = obs.got
@@ -411,6 +424,10 @@ SEMANTICS = [
         "MUST", two_values("set-cookie"), H2Reply(fields=(("set-cookie", "a=1"), ("set-cookie", "b=2")), body=OK)),
     row("h2.duplicate-fields", "A field repeated (x-dup: a=1, x-dup: b=2): both values reach the caller",
         "RFC 9110 §5.3", "MUST", two_values("x-dup"), H2Reply(fields=(("x-dup", "a=1"), ("x-dup", "b=2")), body=OK)),
+    row("h2.cookie-fields", "Two stored cookies sent back over h2: one cookie field, or one per cookie?",
+        "RFC 9113 §8.2.3", "INFO", cookie_fields,
+        H2Reply(fields=(("set-cookie", "a=1; Path=/"), ("set-cookie", "b=2; Path=/")), body=OK),
+        Call("GET", trust="ca", cookie_store=True, then=(Call("GET", trust="ca"),))),
     # RFC 9113 §8.1: a response is "zero or one HEADERS frame (followed by zero or more
     # CONTINUATION frames) containing the trailer section, if present".
     row("h2.trailers", "Trailers after the DATA: the body is intact (and the trailer visible?)",
