@@ -91,6 +91,14 @@ def _script_json(data: Any) -> str:
     return text.replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
+def absent_note(matrix: Matrix) -> str:
+    """Clients that are not columns of a family, and why, said once (``Matrix.absent``)."""
+    e = html.escape
+    return "".join(f'<div class="absent">Not columns of the {e(family)} rows (unsupported): '
+                   + "; ".join(f"<b>{e(c)}</b>: {e(why)}" for c, why in clients.items()) + "</div>\n"
+                   for family, clients in matrix.absent.items())
+
+
 def page(matrix: Matrix) -> str:
     e = html.escape
     legend = "".join(f'<span><span class="verdict v-{v}">{GLYPHS[v]} {v}</span> {e(MEANING[v].split(": ", 1)[1])}</span>'
@@ -113,7 +121,7 @@ def page(matrix: Matrix) -> str:
 <h1>clientmatrix</h1>
 <div class="run">{e(run_line(matrix))}</div>
 <div class="legend" aria-label="legend">{legend}</div>
-</header>
+{absent_note(matrix)}</header>
 <form class="filters" role="search" aria-label="filters">
 <label>group <select id="f-group"></select></label>
 <label>client <select id="f-client"></select></label>
