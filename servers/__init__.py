@@ -103,15 +103,18 @@ class Servers:
             self.started[name] = self._start_ws(name)
             self.registry.origins[name] = self.started[name].origin
         if name in H2_ORIGINS and name not in self.started:
-            from servers.h2 import start as start_h2
-
             # Both TLS origins at once: a redirect from one names the other ({base:h2-other}).
             for each in (("h2", "h2-other") if name != "h2c" else ("h2c",)):
-                self.started[each] = start_h2(self.registry, self.certs, each)
+                self.started[each] = self._start_h2(each)
                 self.registry.origins[each] = self.started[each].origin
         if name == "closed" and name not in self.started:
             self.started[name] = ClosedPort().start()
         return self.started[name]
+
+    def _start_h2(self, name: str, port: int = 0) -> HTTPServer:
+        from servers.h2 import start as start_h2
+
+        return start_h2(self.registry, self.certs, name, port)
 
     def _start_ws(self, name: str) -> HTTPServer:
         from servers.frames import FrameServer

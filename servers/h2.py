@@ -593,9 +593,10 @@ class H2Server(HelloServer):
         return None if self.plain else super().tls_seen(writer)
 
 
-def start(registry: Registry, certs: Any, name: str) -> H2Server:
-    """The h2 origin ``name`` (``h2``, ``h2-other``, ``h2c``), started."""
+def start(registry: Registry, certs: Any, name: str, port: int = 0) -> H2Server:
+    """The h2 origin ``name`` (``h2``, ``h2-other``, ``h2c``), started (on ``port``, 0: any)."""
     server = H2Server(registry, tls=None if name == "h2c" else certs.server_context())
+    server.port = port
     server.start()
     return server
 

@@ -249,12 +249,12 @@ def test_absent_clients_are_said_once_in_every_report() -> None:
 
 
 def test_the_html_page_says_the_absent_clients_once_and_keeps_frames() -> None:
-    from matrix.html import H2_FRAMES, page, trim
+    from matrix.html import H2_FRAMES, Interner, page, trim
     from matrix.report import Matrix
 
     matrix = Matrix(absent={"h2": {"requests": "speaks <HTTP/1.1> only"}})
     text = page(matrix)
     assert text.count("speaks &lt;HTTP/1.1&gt; only") == 1
     frames = [{"type": "PING", "flags": ["ACK"], "stream": 0, "length": 8}] * (H2_FRAMES + 5)
-    sent = trim({"sent": [{"method": "GET", "h2": {"frames": frames, "dropped": 2}}]})["sent"][0]
+    sent = trim({"sent": [{"method": "GET", "h2": {"frames": frames, "dropped": 2}}]}, Interner())["sent"][0]
     assert len(sent["h2"]["frames"]) == H2_FRAMES and sent["h2"]["dropped"] == 7

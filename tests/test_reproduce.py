@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import ast
 import random
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +14,6 @@ from fixtures import clients
 from matrix.reproduce import TEMPLATES, message_source, row_meta, scheme_of, snippet
 from model.cell import Call, WsCall
 from model.scenario import Scenario, ok
-from servers import Servers
 from servers.frames import WsScript
 from suites import test_tls, test_ws
 
@@ -102,52 +97,20 @@ def test_tls_snippets_name_the_ca_and_client_cert(client: str) -> None:
             assert "'client.pem'" in code and "'client.key'" in code, scenario.id
 
 
-
-
-@pytest.mark.parametrize("client", WS_CLIENTS)
-@pytest.mark.parametrize(("origin", "trust"), [("ws", "default"), ("wss", "ca")])
-def test_ws_snippet_runs_against_the_echo_server(servers: Servers, client: str, origin: str, trust: str,
-                                                 tmp_path: Path) -> None:
-    """The snippet, run as a user would (the CA as ./ca.pem), echoes on the live echo server."""
-    if clients.load(client).missing():
-        pytest.skip(f"{client}: {clients.load(client).missing()}")
-    assert servers.certs is not None
-    shutil.copy(servers.certs.ca_file, tmp_path / "ca.pem")
-    scenario = Scenario("ws.live", "t", "-", "INFO", lambda o: ok("x"),
-                        Call(trust=trust, ws=WsCall(send=("hello", b"\x00\x01" * 40), receive=2)), WsScript(),
-                        origin=origin, protocol="ws")
-    route = servers.registry.open(WsScript())
-    try:
-        row = meta(scenario)
-        row["request"]["path"] = route.prefix + "/"
-        sent = {"server": servers.server(origin).authority, "method": "GET", "target": "/", "framing": "none",
-                "body_len": 0}
-        code = snippet(row, client, {"observed": {"sent": [sent]}})
-        run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=20)
-        route.settle(1.0)
-        captures, _ = route.snapshot()
-    finally:
-        servers.registry.close(route)
-    assert run.returncode == 0, run.stderr[-800:]
-    (capture,) = captures
-    assert [(f.opcode, f.payload) for f in capture.frames][:2] == [(1, b"hello"), (2, b"\x00\x01" * 40)]
-    assert "hello" in run.stdout
-
-
 @pytest.mark.parametrize("client", ["httpx-h2", "httpx-async-h2", "urllib3-h2"])
 def test_h2_snippets_turn_http2_on_the_documented_way(client: str) -> None:
-    from matrix.reproduce import H2_CLIENTS
+    from matrix.reproduce import H2_CLIENTS, SERVE_PORTS
     from suites.test_h2 import NEGOTIATION
 
     rows = {s.id: row_meta(s, f"suites/test_h2.py::test_scenario[{s.id}-{client}]") for s in NEGOTIATION}
     code = snippet(rows["h2.alpn"], client)
     compile(code, client, "exec")
-    assert "https://" in code and "ca.pem" in code
+    assert f"https://127.0.0.1:{SERVE_PORTS['h2']}/" in code and "ca.pem" in code
     if client.startswith("httpx"):
         assert "http2=True" in code and "http1=False" not in code
         prior = snippet(rows["h2.prior-knowledge"], client)
         compile(prior, client, "exec")
-        assert "http2=True" in prior and "http1=False" in prior and "http://" in prior
+        assert "http2=True" in prior and "http1=False" in prior and f"http://127.0.0.1:{SERVE_PORTS['h2c']}/" in prior
     else:
         assert "urllib3.http2.inject_into_urllib3()" in code
     assert H2_CLIENTS[client] in TEMPLATES
