@@ -7,7 +7,10 @@ factories here first require every request the server captured to be HTTP/2:
     over_h2(obs)            None when every request went over HTTP/2, else why not
     h2_delivers / h2_refuses / h2_tolerates   model.received's, over HTTP/2 only
     frames(obs, type)       the client's frames of a type on the first connection
-    sent_any(type, ...)     a sent-side check: did the client send such a frame?
+    answered(obs, type, f)  did the client send such a frame (a PING or SETTINGS ACK)?
+    retried(obs)            was the request sent again, on which connection?
+    h2_request / h2_answer / h2_raised / h1_answer   wrong answers for the guard
+                            (tests/test_wrong.py), in model.wrong's words
 
 Summaries stay stable: frame types, flags, error-code names and settings, never
 counts that depend on timing (how many WINDOW_UPDATEs a read loop sent).
@@ -73,26 +76,6 @@ def answered(obs: Observation, kind: str, good: Callable[[H2Frame], bool] = lamb
     return any(f.type == kind and good(f) for f in frames(obs))
 
 
-def resets_and_goaways(obs: Observation) -> str:
-    """What the client sent to end things: ``RST_STREAM PROTOCOL_ERROR``, ``GOAWAY ...``, or ""."""
-    said = []
-    for f in frames(obs):
-        if f.type in ("RST_STREAM", "GOAWAY"):
-            said.append(f"{f.type} {f.detail.get('error', '?')}")
-    return ", ".join(dict.fromkeys(said))
-
-
-def refused_with_reaction(full: bytes | None = None) -> Check:
-    """h2_refuses. What the client sent back (RST_STREAM, GOAWAY and code) is in the capture's
-    frames, not in the summary: whether it reaches the server before the client's socket
-    closes is a race (a close with unread data is a TCP reset, which drops what was queued)."""
-    return h2_refuses(full)
-
-
-def connections(obs: Observation) -> int:
-    return len({c.connection for c in obs.sent})
-
-
 def retried(obs: Observation) -> str:
     """``retried on a new connection`` / ``on the same connection`` / ``not retried``."""
     if len(obs.sent) < 2:
@@ -138,5 +121,5 @@ def h2_raised(kind: str = "protocol-error", *, sent: tuple[Capture, ...] | None 
 
 
 __all__ = ["over_h2", "h2_delivers", "h2_refuses", "h2_tolerates", "frames", "answered", "ok", "bad",
-           "refused_with_reaction", "connections", "retried", "info_outcome", "first", "h2_request", "h2_answer",
+           "retried", "info_outcome", "first", "h2_request", "h2_answer",
            "h1_answer", "h2_raised"]

@@ -41,7 +41,6 @@ from model.h2checks import (
     h2_tolerates,
     info_outcome,
     over_h2,
-    refused_with_reaction,
     retried,
 )
 from model.h2script import (
@@ -466,47 +465,47 @@ MALFORMED = [
     # RFC 9113 §8.2.1: "A request or response containing an uppercase character ("A" to "Z",
     # ASCII 0x41 to 0x5a) in a field name MUST be treated as malformed (Section 8.1.1)."
     row("h2.malformed.uppercase-name", "A response field name with uppercase letters (X-Upper)",
-        "RFC 9113 §8.2.1", "MUST", refused_with_reaction(OK), bad_head(STATUS, ("X-Upper", "1"))),
+        "RFC 9113 §8.2.1", "MUST", h2_refuses(OK), bad_head(STATUS, ("X-Upper", "1"))),
     # RFC 9113 §8.2.2: "Any message containing connection-specific header fields MUST be
     # treated as malformed (Section 8.1.1)."
     *(row(f"h2.malformed.{name}", f"A response with the connection-specific field {name}: {value}",
-          "RFC 9113 §8.2.2", "MUST", refused_with_reaction(OK), bad_head(STATUS, (name, value)))
+          "RFC 9113 §8.2.2", "MUST", h2_refuses(OK), bad_head(STATUS, (name, value)))
       for name, value in (("connection", "keep-alive"), ("keep-alive", "timeout=5"),
                           ("transfer-encoding", "chunked"), ("upgrade", "h2c"))),
     # RFC 9113 §8.2.2: "The only exception to this is the TE header field, which MAY be present
     # in an HTTP/2 request; when it is, it MUST NOT contain any value other than "trailers"."
     row("h2.malformed.te-gzip", "A response with te: gzip (TE is connection-specific beyond 'trailers')",
-        "RFC 9113 §8.2.2", "MUST", refused_with_reaction(OK), bad_head(STATUS, ("te", "gzip"))),
+        "RFC 9113 §8.2.2", "MUST", h2_refuses(OK), bad_head(STATUS, ("te", "gzip"))),
     # RFC 9113 §8.3: "Any request or response that contains a pseudo-header field that appears
     # in a field block after a regular field line MUST be treated as malformed (Section 8.1.1)."
     row("h2.malformed.pseudo-after-regular", "content-type before :status", "RFC 9113 §8.3", "MUST",
-        refused_with_reaction(OK), bad_head(("content-type", "text/plain"), STATUS)),
+        h2_refuses(OK), bad_head(("content-type", "text/plain"), STATUS)),
     # RFC 9113 §8.3: "Endpoints MUST treat a request or response that contains undefined or
     # invalid pseudo-header fields as malformed (Section 8.1.1)."
     row("h2.malformed.unknown-pseudo", "An undefined pseudo-header field (:foo)", "RFC 9113 §8.3", "MUST",
-        refused_with_reaction(OK), bad_head(STATUS, (":foo", "bar"))),
+        h2_refuses(OK), bad_head(STATUS, (":foo", "bar"))),
     # RFC 9113 §8.3: "Pseudo-header fields defined for requests MUST NOT appear in responses".
     row("h2.malformed.request-pseudo", "A request pseudo-header field (:path) in a response", "RFC 9113 §8.3",
-        "MUST", refused_with_reaction(OK), bad_head(STATUS, (":path", "/"))),
+        "MUST", h2_refuses(OK), bad_head(STATUS, (":path", "/"))),
     # RFC 9113 §8.3.2: ":status ... MUST be included in all responses, including interim
     # responses; otherwise, the response is malformed (Section 8.1.1)."
     row("h2.malformed.missing-status", "A response without :status", "RFC 9113 §8.3.2", "MUST",
-        refused_with_reaction(OK), bad_head(("content-type", "text/plain"))),
+        h2_refuses(OK), bad_head(("content-type", "text/plain"))),
     row("h2.malformed.two-status", "Two :status fields (200, then 404)", "RFC 9113 §8.3.2", "MUST",
-        refused_with_reaction(OK), bad_head(STATUS, (":status", "404"))),
+        h2_refuses(OK), bad_head(STATUS, (":status", "404"))),
     row("h2.malformed.status-text", ":status: abc", "RFC 9113 §8.3.2; RFC 9110 §15", "MUST",
-        refused_with_reaction(OK), bad_head((":status", "abc"))),
+        h2_refuses(OK), bad_head((":status", "abc"))),
     row("h2.malformed.status-2-digits", ":status: 20", "RFC 9113 §8.3.2; RFC 9110 §15", "MUST",
-        refused_with_reaction(OK), bad_head((":status", "20"))),
+        h2_refuses(OK), bad_head((":status", "20"))),
     # RFC 9113 §8.1.1: "A request or response is also malformed if the value of a content-length
     # header field does not equal the sum of the DATA frame payload lengths that form the content".
     row("h2.malformed.content-length-short", "content-length: 10 but 2 octets of DATA, END_STREAM",
-        "RFC 9113 §8.1.1", "MUST", refused_with_reaction(OK + b"\0" * 8),
+        "RFC 9113 §8.1.1", "MUST", h2_refuses(OK + b"\0" * 8),
         bad_head(STATUS, ("content-length", "10"))),
     row("h2.malformed.content-length-long", "content-length: 1 but 2 octets of DATA", "RFC 9113 §8.1.1", "MUST",
-        refused_with_reaction(b"o"), bad_head(STATUS, ("content-length", "1"))),
+        h2_refuses(b"o"), bad_head(STATUS, ("content-length", "1"))),
     row("h2.malformed.value-crlf", "A field value holding CR LF", "RFC 9113 §8.2.1", "MUST",
-        refused_with_reaction(OK), bad_head(STATUS, ("x-bad", "a\r\nx-injected: 1"))),
+        h2_refuses(OK), bad_head(STATUS, ("x-bad", "a\r\nx-injected: 1"))),
     # RFC 9113 §5.1 (closed): "An endpoint MUST NOT send frames other than PRIORITY on a closed
     # stream." The extra DATA must not become part of the body the caller got.
     row("h2.data-after-end-stream", "DATA on the stream after its END_STREAM: not added to the body",
@@ -570,7 +569,7 @@ def push_refused(obs: Observation) -> Result:
     c = first(obs)
     push = c.h2.settings().get("ENABLE_PUSH", 1) if c is not None and c.h2 is not None else 1
     if push == 0:
-        result = refused_with_reaction(OK)(obs)
+        result = h2_refuses(OK)(obs)
         return Result(result.ok, f"push disabled; {result.summary}")
     result = h2_tolerates(OK)(obs)
     return Result(result.ok, f"push left enabled; {result.summary}")
@@ -643,15 +642,15 @@ ERRORS_ = [
     # flow-control window increment of 0 as a stream error (Section 5.4.2) of type PROTOCOL_ERROR;
     # errors on the connection flow-control window MUST be treated as a connection error".
     row("h2.window-update.zero-stream", "WINDOW_UPDATE of 0 on the stream before the answer: an error",
-        "RFC 9113 §6.9", "MUST", refused_with_reaction(OK),
+        "RFC 9113 §6.9", "MUST", h2_refuses(OK),
         H2Reply(body=OK, before=(Wire(lambda s: w.window_update(s, 0)),))),
     row("h2.window-update.zero-connection", "WINDOW_UPDATE of 0 on stream 0 before the answer: an error",
-        "RFC 9113 §6.9", "MUST", refused_with_reaction(OK),
+        "RFC 9113 §6.9", "MUST", h2_refuses(OK),
         H2Reply(body=OK, before=(Wire(w.window_update(0, 0)),))),
     # RFC 9113 §6.9.1: "If a sender receives a WINDOW_UPDATE that causes a flow-control window to
     # exceed this maximum, it MUST terminate either the stream or the connection, as appropriate."
     row("h2.window-update.overflow", "WINDOW_UPDATE taking the connection window past 2^31-1: an error",
-        "RFC 9113 §6.9.1", "MUST", refused_with_reaction(OK),
+        "RFC 9113 §6.9.1", "MUST", h2_refuses(OK),
         H2Reply(body=OK, before=(Wire(w.window_update(0, w.MAX_WINDOW)),))),
     # RFC 9113 §6.5.2: "An endpoint that has both set this parameter to 0 and had it acknowledged
     # MUST treat the receipt of a PUSH_PROMISE frame as a connection error (Section 5.4.1) of type
@@ -671,29 +670,29 @@ ERRORS_ = [
     # RFC 9113 §4.2: "An endpoint MUST send an error code of FRAME_SIZE_ERROR if a frame exceeds the
     # size defined in SETTINGS_MAX_FRAME_SIZE".
     row("h2.frame-too-large", "A DATA frame one octet over the client's SETTINGS_MAX_FRAME_SIZE: an error",
-        "RFC 9113 §4.2", "MUST", refused_with_reaction(), H2Script(dynamic=frame_too_large)),
+        "RFC 9113 §4.2", "MUST", h2_refuses(), H2Script(dynamic=frame_too_large)),
     # RFC 9113 §6.5.2: "A client MUST treat receipt of a SETTINGS frame with SETTINGS_ENABLE_PUSH
     # set to 1 as a connection error (Section 5.4.1) of type PROTOCOL_ERROR."
     row("h2.settings.enable-push-1", "The server sends SETTINGS_ENABLE_PUSH 1: an error", "RFC 9113 §6.5.2",
-        "MUST", refused_with_reaction(OK), H2Reply(body=OK, before=(Wire(w.settings(((2, 1),))),))),
+        "MUST", h2_refuses(OK), H2Reply(body=OK, before=(Wire(w.settings(((2, 1),))),))),
     # RFC 9113 §6.5.2: "Values above the maximum flow-control window size of 2^31-1 MUST be treated
     # as a connection error (Section 5.4.1) of type FLOW_CONTROL_ERROR."
     row("h2.settings.window-too-large", "SETTINGS_INITIAL_WINDOW_SIZE 2^31: an error", "RFC 9113 §6.5.2", "MUST",
-        refused_with_reaction(OK), H2Reply(body=OK, before=(Wire(w.settings(((4, 2**31),))),))),
+        h2_refuses(OK), H2Reply(body=OK, before=(Wire(w.settings(((4, 2**31),))),))),
     # RFC 9113 §6.5.2: MAX_FRAME_SIZE "Values outside this range MUST be treated as a connection
     # error (Section 5.4.1) of type PROTOCOL_ERROR."
     row("h2.settings.frame-size-too-small", "SETTINGS_MAX_FRAME_SIZE 1000 (below 16384): an error",
-        "RFC 9113 §6.5.2", "MUST", refused_with_reaction(OK),
+        "RFC 9113 §6.5.2", "MUST", h2_refuses(OK),
         H2Reply(body=OK, before=(Wire(w.settings(((5, 1000),))),))),
     row("h2.settings.bad-length", "A SETTINGS frame whose length is not a multiple of 6: an error",
-        "RFC 9113 §6.5", "MUST", refused_with_reaction(OK),
+        "RFC 9113 §6.5", "MUST", h2_refuses(OK),
         H2Reply(body=OK, before=(Wire(w.frame(w.SETTINGS, 0, 0, b"\x00\x03\x00\x00\x00")),))),
     # RFC 9113 §6.1: "If a DATA frame is received whose Stream Identifier field is 0x00, the
     # recipient MUST respond with a connection error (Section 5.4.1) of type PROTOCOL_ERROR."
-    row("h2.data-on-stream-0", "DATA on stream 0: an error", "RFC 9113 §6.1", "MUST", refused_with_reaction(OK),
+    row("h2.data-on-stream-0", "DATA on stream 0: an error", "RFC 9113 §6.1", "MUST", h2_refuses(OK),
         H2Reply(body=OK, before=(Wire(w.data(0, b"zero")),))),
     row("h2.ping-on-stream", "A PING on a non-zero stream: an error", "RFC 9113 §6.7", "MUST",
-        refused_with_reaction(OK), H2Reply(body=OK, before=(Wire(lambda s: w.frame(w.PING, 0, s, b"12345678")),))),
+        h2_refuses(OK), H2Reply(body=OK, before=(Wire(lambda s: w.frame(w.PING, 0, s, b"12345678")),))),
     # RFC 9113 §6.10: CONTINUATION split of a valid field block.
     row("h2.continuation", "A valid field block split over HEADERS and two CONTINUATION frames", "RFC 9113 §6.10",
         "MUST", h2_delivers(OK), H2Raw((
@@ -705,14 +704,14 @@ ERRORS_ = [
     # CONTINUATION frame for the same stream. A receiver MUST treat the receipt of any other type of
     # frame or a frame on a different stream as a connection error (Section 5.4.1) of type PROTOCOL_ERROR."
     row("h2.continuation-interrupted", "HEADERS without END_HEADERS, then DATA: an error", "RFC 9113 §6.2", "MUST",
-        refused_with_reaction(OK), H2Raw((
+        h2_refuses(OK), H2Raw((
             Wire(lambda s: w.headers(s, w.block((STATUS,)), end_headers=False)),
             Wire(lambda s: w.data(s, OK, end=True))))),
     # RFC 9113 §4.3: "A decoding error in a field block MUST be treated as a connection error
     # (Section 5.4.1) of type COMPRESSION_ERROR." RFC 7541 §2.3.3: "Indices strictly greater than
     # the sum of the lengths of both tables MUST be treated as a decoding error."
     row("h2.hpack.bad-index", "A field block naming HPACK index 200 (no such entry): an error",
-        "RFC 7541 §2.3.3; RFC 9113 §4.3", "MUST", refused_with_reaction(OK),
+        "RFC 7541 §2.3.3; RFC 9113 §4.3", "MUST", h2_refuses(OK),
         H2Raw((Wire(lambda s: w.headers(s, w.indexed(8) + w.indexed(200))), Wire(lambda s: w.data(s, OK, end=True))))),
 ]
 
@@ -776,7 +775,7 @@ SECURITY = [
     # RFC 7541 §6.3: "The new maximum size MUST be lower than or equal to the limit determined by
     # the protocol using HPACK. A value that exceeds this limit MUST be treated as a decoding error."
     row("h2.hpack-table-size-over", "A dynamic table size update to 1 MiB, above the client's "
-        "SETTINGS_HEADER_TABLE_SIZE: an error", "RFC 7541 §6.3; RFC 9113 §4.3", "MUST", refused_with_reaction(OK),
+        "SETTINGS_HEADER_TABLE_SIZE: an error", "RFC 7541 §6.3; RFC 9113 §4.3", "MUST", h2_refuses(OK),
         H2Raw((Wire(lambda s: w.headers(s, w.table_size(1 << 20) + w.block((STATUS,)))),
                Wire(lambda s: w.data(s, OK, end=True)))), security=True),
     row("h2.settings-flood", f"{FLOODED} SETTINGS frames before the answer: the answer still arrives",
