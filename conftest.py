@@ -561,7 +561,7 @@ class Recorder:
         families = {s.get("protocol", "http") for s in self.state.scenarios.values()}
         out: dict[str, dict[str, str]] = {}
         for client in self.state.clients:
-            for family, why in registry.load(client).lacks.items():
+            for family, why in registry.lacks(client).items():
                 if family in families:
                     out.setdefault(family, {})[client] = why
         return out

@@ -245,7 +245,8 @@ def test_absent_clients_are_said_once_in_every_report() -> None:
     assert sum(why in line for line in render(matrix)) == 1
     # Where the controller's list comes from (conftest.Recorder.absent): each adapter's ``lacks``.
     assert all("h2" in clients.load(c).lacks for c in ("socket", "http.client", "urllib", "requests", "aiohttp"))
-    assert not any(clients.load(c).lacks for c in clients.H2)
+    assert not any(clients.lacks(c) for c in clients.H2)
+    assert not clients.lacks("httpx") and "h2" in clients.lacks("httplib2")
 
 
 def test_the_html_page_says_the_absent_clients_once_and_keeps_frames() -> None:
