@@ -75,9 +75,7 @@ def clients_for(package: str) -> list[str]:
     from fixtures import clients as registry
 
     wanted = normalize(package)
-    # The h2 columns run in pytest's environment only: a sweep's versions are their base clients'.
-    return [cid for cid in registry.CLIENTS
-            if cid not in registry.H2 and normalize(registry.load(cid).library) == wanted]
+    return [cid for cid in registry.CLIENTS if normalize(registry.load(cid).library) == wanted]
 
 
 def columns_for(specs: Sequence[str]) -> list[str]:

@@ -262,7 +262,7 @@ def test_an_environment_is_reused_while_its_lock_is_unchanged() -> None:
 def test_the_versioned_column_takes_the_pinned_rest() -> None:
     env = envs.for_client("requests@2.31.0", "requests", None)
     assert env is not None and env.requirements[0] == "requests==2.31.0"
-    assert {envs.requirement_name(r) for r in env.requirements} == {"requests", "brotli", "zstandard"}
+    assert {envs.requirement_name(r) for r in env.requirements} == {"requests", "brotli", "zstandard", "h2"}
     assert "urllib3==2.8.0" in env.constraints and not any(r.startswith("requests==") for r in env.constraints)
     assert not any(r.lower().startswith(("pytest", "playwright")) for r in env.constraints)
     url = envs.for_client("httpx@git+https://example.invalid/httpx", "httpx", None)

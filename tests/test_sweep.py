@@ -36,7 +36,7 @@ def test_clients_for_package() -> None:
 
 def test_columns_for_specs() -> None:
     assert sweep.columns_for(["requests==2.31.0", "httpx==0.27.2", "requests==2.31.0"]) == [
-        "requests@2.31.0", "httpx@0.27.2", "httpx-async@0.27.2"]
+        "requests@2.31.0", "httpx@0.27.2", "httpx-async@0.27.2", "httpx-h2@0.27.2", "httpx-async-h2@0.27.2"]
     with pytest.raises(sweep.SweepError, match="no client is built on 'h11'"):
         sweep.columns_for(["h11==0.14.0"])
 
