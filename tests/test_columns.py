@@ -37,6 +37,7 @@ from suites import (
     test_redirects,
     test_status,
     test_tls,
+    test_h2,
     test_ws,
 )
 
@@ -45,7 +46,7 @@ pytestmark = pytest.mark.selftest
 
 def scenario(sid: str) -> Scenario:
     for module in (test_status, test_redirects, test_framing, test_encoding, test_headers, test_methods, test_tls,
-                   test_ws):
+                   test_ws, test_h2):
         for s in module.SCENARIOS:
             if s.id == sid:
                 return s
@@ -122,6 +123,23 @@ def test_a_websocket_transcript_crosses_the_runner(servers: Servers) -> None:
             b = run_cell(scenario(sid), "websockets-sync", remote, servers).cell
             assert (b.verdict, b.summary) == (a.verdict, a.summary), sid
             assert b.observed and a.observed and b.observed["got"]["extra"]["ws"] == a.observed["got"]["extra"]["ws"]
+    finally:
+        remote.close()
+        local.close()
+
+
+def test_an_h2_column_in_a_runner_is_the_registrys_variant(servers: Servers) -> None:
+    """``httpx-h2@0.27.2`` runs httpx's module with the registry's h2 switch on, in a runner."""
+    from fixtures import clients as registry
+
+    local = registry.load("httpx-h2")(ca(servers))
+    remote = RemoteAdapter("httpx-h2", "fixtures.clients.httpx", sys.executable, ca(servers))
+    try:
+        for sid in ("h2.alpn", "h2.preface"):
+            a = run_cell(scenario(sid), "httpx-h2", local, servers).cell
+            b = run_cell(scenario(sid), "httpx-h2", remote, servers).cell
+            assert (b.verdict, b.summary) == (a.verdict, a.summary), sid
+            assert (b.observed or {}).get("options", {}).get("http2") is True, b.observed
     finally:
         remote.close()
         local.close()
