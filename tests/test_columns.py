@@ -32,12 +32,12 @@ from servers import Servers
 from suites import (
     test_encoding,
     test_framing,
+    test_h2,
     test_headers,
     test_methods,
     test_redirects,
     test_status,
     test_tls,
-    test_h2,
     test_ws,
 )
 
