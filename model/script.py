@@ -75,16 +75,24 @@ class Stream:
 Action = Send | Sleep | Close | Hold | Stream
 
 
-#: ``{origin:NAME}`` or ``{base:NAME}``: a named fixture server's origin (plus the route prefix).
-NAMED = re.compile(rb"\{(origin|base):([A-Za-z0-9_.-]+)\}")
+#: ``{origin:NAME}`` or ``{base:NAME}``: a named fixture server's origin (plus the route prefix);
+#: ``{authority:NAME}`` its ``host:port``, ``{port:NAME}`` its port alone.
+NAMED = re.compile(rb"\{(origin|base|authority|port):([A-Za-z0-9_.-]+)\}")
 
 
 def fill_named(data: bytes, origin_of: Callable[[str], str], prefix: str = "") -> bytes:
-    """Resolve ``{origin:NAME}`` and ``{base:NAME}`` (origin of NAME + ``prefix``) in ``data``."""
+    """Resolve ``{origin:NAME}``, ``{base:NAME}`` (origin of NAME + ``prefix``), ``{authority:NAME}``
+    and ``{port:NAME}`` in ``data``."""
 
     def one(m: re.Match[bytes]) -> bytes:
         origin = origin_of(m.group(2).decode())
-        return (origin + prefix if m.group(1) == b"base" else origin).encode()
+        what = m.group(1)
+        authority = origin.partition("://")[2]
+        if what == b"authority":
+            return authority.encode()
+        if what == b"port":
+            return authority.rpartition(":")[2].encode()
+        return (origin + prefix if what == b"base" else origin).encode()
 
     return NAMED.sub(one, data)
 
@@ -181,11 +189,15 @@ class Script:
     ``default`` answers the rest. ``dynamic`` may compute the response from the
     capture, its sub-path, and how many requests the cell has made so far, this one
     included (for scenarios whose answer depends on what was sent, or that must stop).
+    ``early``: the server answers before reading the body (its capture has none).
     """
 
     default: Response = field(default_factory=Reply)
     routes: Mapping[str, Response] = field(default_factory=dict)
     dynamic: Callable[[Capture, str, int], Response] | None = None
+    #: Answer from the request's head alone: the body is never read (no 100 Continue is
+    #: sent), as a server that refuses an upload does; the connection ends after the answer.
+    early: bool = False
 
     def respond(self, request: Capture, subpath: str, seen: int = 1) -> Response:
         if self.dynamic is not None:

@@ -41,6 +41,8 @@ __all__ = ["Servers", "ServerUnavailable", "Route", "Script"]
 ORIGINS = ("http", "https", "http-80", "http-other", "http-localhost", "proxy", "ws", "wss", "ws-raw", "wss-raw", "closed")
 #: WebSocket servers, started on first use: name -> (kind, TLS).
 WS_ORIGINS = {"ws": ("echo", False), "wss": ("echo", True), "ws-raw": ("raw", False), "wss-raw": ("raw", True)}
+#: The login and password the run's .netrc holds for 127.0.0.1 (``{netrc_file}``).
+NETRC_LOGIN = ("netrc-user", "netrc-pass")
 #: How many loopback addresses to try for a port-80 server before giving up.
 PORT80_TRIES = 20
 #: The TLS server kinds (servers.tls) are origins too, started on first use.
@@ -115,6 +117,15 @@ class Servers:
 
     def url(self, name: str, route: Route, path: str) -> str:
         return self.server(name).origin + route.prefix + path
+
+    def netrc_file(self) -> str:
+        """A .netrc with credentials for 127.0.0.1 (``NETRC_LOGIN``), in the run's private folder."""
+        assert self.certs is not None
+        path = self.certs.folder / "netrc"
+        if not path.exists():
+            path.write_text(f"machine 127.0.0.1 login {NETRC_LOGIN[0]} password {NETRC_LOGIN[1]}\n")
+            path.chmod(0o600)
+        return str(path)
 
     def tls_kit(self) -> Kit:
         """The certificates and TLS server kinds beyond the session CA and leaf (made once)."""

@@ -257,14 +257,18 @@ class HTTPServer:
         route: Route | None,
         captured: Callable[[], None] = lambda: None,
     ) -> Route | None:
+        early = route is not None and route.script.early
+        body: bytes = b""
+        trailers: tuple[tuple[str, str], ...] = ()
         try:
             method, target, version, headers = parse_head(head[:-4])
             framing, length = framing_of(headers)
-            if framing != "none" and any(
-                k.lower() == "expect" and v.lower() == "100-continue" for k, v in headers
-            ):
-                writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            body, trailers = await read_body(reader, framing, length, raw)
+            if not early:  # else the script answers from the head: the body stays unread
+                if framing != "none" and any(
+                    k.lower() == "expect" and v.lower() == "100-continue" for k, v in headers
+                ):
+                    writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                body, trailers = await read_body(reader, framing, length, raw)
         except (BadRequest, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
             partial = getattr(exc, "partial", b"") or b""
             self._invalid(conn, bytes(raw) + partial, str(exc) or type(exc).__name__, route)
@@ -272,7 +276,8 @@ class HTTPServer:
             writer.write(BAD_REQUEST)
             return None
         capture = Capture(method, target, version, headers, body, framing, bytes(raw), conn, trailers,
-                          server=self.authority, tls=self.tls_seen(writer))
+                          server=self.authority, tls=self.tls_seen(writer),
+                          problem="body not read: the server answered first" if early and framing != "none" else "")
         if route is None:
             writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nno route\n")
             await writer.drain()
@@ -306,7 +311,7 @@ class HTTPServer:
                 if action.reset:
                     drop(writer, reset=True)
                 return None
-        return route if self._keep_alive(capture) else None
+        return route if self._keep_alive(capture) and not early else None
 
     def tls_seen(self, writer: asyncio.StreamWriter) -> TLSSeen | None:
         """What the server saw of the connection's TLS, for the capture (servers.tls fills it)."""

@@ -59,7 +59,24 @@ def status(code: int, reason: str) -> bytes:
 
 
 def loopback(host: str | None) -> bool:
-    return (host or "").strip("[]") in LOOPBACK
+    return destination(host) is not None
+
+
+def destination(host: str | None) -> str | None:
+    """The loopback address to connect to for ``host``, or None (refused: not loopback).
+
+    RFC 6761 §6.3: "Users are free to use localhost names as they would any other domain
+    names" and name resolution APIs "SHOULD recognize localhost names as special and
+    SHOULD always return the IP loopback address": ``localhost``, any name under it
+    (``straße.localhost``, ``a_b.localhost``), with or without a trailing dot, in any case,
+    goes to 127.0.0.1, with no resolver asked. Such names let host rows run with no DNS.
+    """
+    name = (host or "").strip("[]").rstrip(".").lower()
+    if name in LOOPBACK:
+        return "127.0.0.1" if name == "localhost" else name
+    if name.endswith(".localhost"):
+        return "127.0.0.1"
+    return None
 
 
 def upstream_head(method: str, target: str, headers: tuple[tuple[str, str], ...], body_len: int) -> bytes:
@@ -133,11 +150,12 @@ class ProxyServer(HTTPServer):
     async def _open(self, host: str | None, port: int | None,
                     writer: asyncio.StreamWriter) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
         """A connection to a loopback destination, or None once the client has its 403 or 502."""
-        if not loopback(host) or port is None:
+        address = destination(host)
+        if address is None or port is None:
             writer.write(status(403, "Forbidden"))
             return None
         try:
-            return await asyncio.wait_for(asyncio.open_connection(host, port, limit=MAX_HEAD), CONNECT_TIMEOUT)
+            return await asyncio.wait_for(asyncio.open_connection(address, port, limit=MAX_HEAD), CONNECT_TIMEOUT)
         except (OSError, asyncio.TimeoutError):
             writer.write(status(502, "Bad Gateway"))
             return None
