@@ -36,7 +36,8 @@ import pytest
 
 from fixtures import clients as registry
 from fixtures.adapter import Adapter
-from fixtures.cell import CELL_TIMEOUT, Run, run_cell
+from fixtures.ahead import Ahead
+from fixtures.cell import CELL_TIMEOUT, Run
 from matrix.files import write
 from matrix.report import Matrix
 from matrix.reproduce import row_meta
@@ -94,6 +95,8 @@ class State:
 
 
 STATE = pytest.StashKey[State]()
+#: scenario id -> the clients whose cells of it this process collected (fixtures/ahead.py).
+ROWS = pytest.StashKey[dict[str, list[str]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -274,18 +277,38 @@ def adapters(servers: Servers) -> Iterator[Pool]:
     pool.close()
 
 
+@pytest.fixture(scope="session")
+def ahead(servers: Servers, adapters: Pool) -> Iterator[Ahead]:
+    running = Ahead(servers, adapters.get)
+    yield running
+    running.close()
+
+
+def row_clients(session: pytest.Session) -> dict[str, list[str]]:
+    """Which clients' cells of each row this process collected (after -k and --clients)."""
+    if ROWS not in session.config.stash:
+        rows: dict[str, list[str]] = {}
+        for item in session.items:
+            param = getattr(getattr(item, "callspec", None), "params", {}).get("cell")
+            if param is not None:
+                rows.setdefault(param[0].id, []).append(param[1])
+        session.config.stash[ROWS] = rows
+    return session.config.stash[ROWS]
+
+
 class CellRunner:
-    def __init__(self, request: pytest.FixtureRequest, servers: Servers, adapters: Pool) -> None:
+    def __init__(self, request: pytest.FixtureRequest, servers: Servers, adapters: Pool, ahead: Ahead) -> None:
         self.scenario, self.client = request.param
         self.request = request
         self.servers = servers
         self.adapters = adapters
+        self.ahead = ahead
 
     def run(self) -> Cell:
         state = self.request.config.stash[STATE]
-        adapter = self.adapters.get(self.client)
+        row = row_clients(self.request.session).get(self.scenario.id, [])
         try:
-            result = run_cell(self.scenario, self.client, adapter, self.servers, state.deadline)
+            result = self.ahead.run(self.scenario, self.client, row, state.deadline)
         except Exception as exc:  # a bug of ours: the cell says so, and is kept with the rest
             result = Run(Cell(self.scenario.id, self.client, "error",
                               f"harness error: {type(exc).__name__}: {exc}"[:300]))
@@ -315,8 +338,8 @@ class CellRunner:
 
 
 @pytest.fixture
-def cell(request: pytest.FixtureRequest, servers: Servers, adapters: Pool) -> CellRunner:
-    return CellRunner(request, servers, adapters)
+def cell(request: pytest.FixtureRequest, servers: Servers, adapters: Pool, ahead: Ahead) -> CellRunner:
+    return CellRunner(request, servers, adapters, ahead)
 
 
 # -- gathering and reporting (controller only) ----------------------------------

@@ -90,12 +90,20 @@ class Matrix:
     clients: list[dict[str, Any]] = field(default_factory=list)
     scenarios: list[dict[str, Any]] = field(default_factory=list)
     cells: list[Cell] = field(default_factory=list)
+    _by_key: dict[tuple[str, str], Cell] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _indexed: tuple[int, int] = field(default=(0, -1), init=False, repr=False, compare=False)
 
     def cell(self, scenario: str, client: str) -> Cell | None:
         return self._index().get((scenario, client))
 
     def _index(self) -> dict[tuple[str, str], Cell]:
-        return {c.key: c for c in self.cells}
+        # Built once per list of cells (every writer looks cells up one by one: rebuilding
+        # it per lookup made a report quadratic in the cells).
+        stamp = (id(self.cells), len(self.cells))
+        if self._indexed != stamp:
+            self._by_key = {c.key: c for c in self.cells}
+            self._indexed = stamp
+        return self._by_key
 
     def counts(self) -> Counter[str]:
         return Counter(c.verdict for c in self.cells)
@@ -112,10 +120,9 @@ class Matrix:
 
     def columns(self, protocol: str) -> list[dict[str, Any]]:
         """The clients that have a cell in rows of this protocol, in column order."""
-        ids = {c.client for c in self.cells}
         rows = {s["id"] for s in self.scenarios if s.get("protocol", "http") == protocol}
-        present = {c.client for c in self.cells if c.scenario in rows}
-        return [c for c in self.clients if c["id"] in present and c["id"] in ids]
+        present = {client for scenario, client in self._index() if scenario in rows}
+        return [c for c in self.clients if c["id"] in present]
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -68,6 +68,9 @@ class Scenario:
     #: CA variables). Values may name ``{origin:NAME}`` (a fixture server's origin) and
     #: ``{ca_file}`` (the run's trustme CA); see fixtures.cell.environment.
     env: tuple[tuple[str, str], ...] = ()
+    #: The row's cells mostly wait (a timeout, a dripping body): they may run side by side
+    #: with one another (fixtures/ahead.py). Never with ``env``: that is process-wide.
+    waits: bool = False
 
     @property
     def group(self) -> str:

@@ -24,6 +24,7 @@ for connection-refused rows. Every started server's origin is in ``registry.orig
 from __future__ import annotations
 
 import random
+import threading
 from dataclasses import dataclass, field
 
 from model.script import Script
@@ -60,6 +61,8 @@ class Servers:
     tls: Kit | None = None
     started: dict[str, HTTPServer | ClosedPort] = field(default_factory=dict)
     port80_problem: str | None = None
+    #: Servers start on first use, and cells may run side by side (fixtures/ahead.py).
+    _starting: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def start(self) -> Servers:
         self.certs = make_certs()
@@ -78,6 +81,12 @@ class Servers:
 
     def server(self, name: str) -> HTTPServer | ClosedPort:
         """The named server; ``http-80`` is started on first use (it may be refused)."""
+        if name in self.started:
+            return self.started[name]
+        with self._starting:
+            return self._server(name)
+
+    def _server(self, name: str) -> HTTPServer | ClosedPort:
         if name in TLS_KINDS and name not in self.started:
             self.started[name] = self._start_tls(name)
         if name == "http-80" and name not in self.started:

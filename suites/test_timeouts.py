@@ -82,12 +82,12 @@ SCENARIOS = [
              "INFO", defaults, Call("GET", report_timeouts=True), Reply(200, body=b"ok")),
     Scenario("timeout.read", f"The server stalls mid-body longer than a {TIMEOUT:g} s timeout: read-timeout",
              "RFC 9112 §9.5", "INFO", read_timeout, Call("GET", timeout=TIMEOUT),
-             Raw((b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", Hold(STALL)))),
+             Raw((b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", Hold(STALL))), waits=True),
     Scenario("timeout.connect-refused", "Nothing listens on the port: the error says connect-refused",
              "RFC 9112 §9.5", "INFO", refused_connect, Call("GET"), origin="closed"),
     Scenario("timeout.slow-drip", f"A body trickled one byte every {EVERY * 1000:g} ms, {TIMEOUT:g} s timeout: "
              "completes?", "RFC 9112 §9.5", "INFO", slow_drip, Call("GET", timeout=TIMEOUT),
-             Raw((b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(DRIP), *drip(DRIP, EVERY)))),
+             Raw((b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(DRIP), *drip(DRIP, EVERY))), waits=True),
 ]
 
 

@@ -1,4 +1,5 @@
-"""Self-tests of the command line, run as a user runs it: ``pytest`` in a subprocess.
+"""Self-tests of the command line: ``pytest`` in a subprocess, as a user runs it, and
+``python -m matrix`` through ``main(argv)`` in process (one end-to-end run besides).
 
 Bad input gets a clear error and loses nothing; xdist and a serial run write the
 same matrix; a changed behaviour fails with a diff and ``--update-expectations``
@@ -27,6 +28,17 @@ def pytest_run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) 
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", "0", *args],
         cwd=cwd, capture_output=True, text=True, timeout=RUN_TIMEOUT, env=env,
     )
+
+
+def matrix_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``python -m matrix ARGS`` in this process (``main(argv)``: 2 ms against 90 ms for a new
+    interpreter); one end-to-end test below runs the module as a user does."""
+    from matrix.__main__ import main
+
+    capsys.readouterr()
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def cells(path: Path) -> dict[tuple[str, str], tuple[str, str]]:
@@ -106,10 +118,21 @@ def test_a_changed_behaviour_fails_with_a_diff_and_update_records_it(tmp_path: P
     (["show", "no-such-file.json"], "cannot read"),
     (["show", "pyproject.toml"], "is not JSON"),
 ])
-def test_matrix_cli_bad_input_exits_2(args: list[str], message: str) -> None:
-    r = subprocess.run([sys.executable, "-m", "matrix", *args], cwd=ROOT, capture_output=True, text=True,
-                       timeout=RUN_TIMEOUT)
-    assert r.returncode == 2 and message in r.stderr
+def test_matrix_cli_bad_input_exits_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = matrix_cli(capsys, *args)
+    assert code == 2 and message in err
+
+
+def test_python_m_matrix_end_to_end(tmp_path: Path) -> None:
+    """The module as a user runs it: a new interpreter, a good file, a bad one."""
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(minimal_matrix()))
+    ok = subprocess.run([sys.executable, "-m", "matrix", "show", str(good)], cwd=ROOT, capture_output=True,
+                        text=True, timeout=RUN_TIMEOUT)
+    assert ok.returncode == 0 and "status.200" in ok.stdout, ok.stderr
+    bad = subprocess.run([sys.executable, "-m", "matrix", "show", "no-such-file.json"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert bad.returncode == 2 and "cannot read" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def minimal_matrix() -> dict[str, object]:
@@ -151,30 +174,28 @@ INCOMPLETE = [
 @pytest.mark.parametrize("command", ["show", "markdown", "html", "merge", "diff"])
 @pytest.mark.parametrize(("data", "message"), [c[1:] for c in INCOMPLETE], ids=[c[0] for c in INCOMPLETE])
 def test_an_incomplete_matrix_is_named_in_one_line_exit_2(command: str, data: dict[str, object], message: str,
-                                                          tmp_path: Path) -> None:
+                                                          tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad, good = tmp_path / "bad.json", tmp_path / "good.json"
     bad.write_text(json.dumps(data))
     good.write_text(json.dumps(minimal_matrix()))
     args = {"show": [str(bad)], "markdown": [str(bad)], "html": [str(bad)],
             "merge": [str(good), str(bad), "-o", str(tmp_path / "out" / "m.json")],
             "diff": [str(good), str(bad)]}[command]
-    r = subprocess.run([sys.executable, "-m", "matrix", command, *args], cwd=ROOT, capture_output=True, text=True,
-                       timeout=RUN_TIMEOUT)
-    assert (r.returncode, r.stdout) == (2, ""), r.stderr
-    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
-    assert f"{bad} is not a complete matrix: {message}" in r.stderr
+    code, out, err = matrix_cli(capsys, command, *args)
+    assert (code, out) == (2, ""), err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{bad} is not a complete matrix: {message}" in err
 
 
 @pytest.mark.parametrize("command", ["show", "markdown", "html", "merge", "diff"])
-def test_the_minimal_matrix_is_complete(command: str, tmp_path: Path) -> None:
+def test_the_minimal_matrix_is_complete(command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The bad-input table's base works with every command: only what each row takes away is wrong."""
     good = tmp_path / "good.json"
     good.write_text(json.dumps(minimal_matrix()))
     args = {"merge": [str(good), str(good), "-o", str(tmp_path / "out" / "m.json")],
             "diff": [str(good), str(good)]}.get(command, [str(good)])
-    r = subprocess.run([sys.executable, "-m", "matrix", command, *args], cwd=ROOT, capture_output=True,
-                       text=True, timeout=RUN_TIMEOUT)
-    assert r.returncode == 0, r.stderr
+    code, _, err = matrix_cli(capsys, command, *args)
+    assert code == 0, err
 
 
 def test_matrix_dir_outside_the_repo_works_as_the_readme_writes_it(tmp_path: Path) -> None:
