@@ -19,6 +19,7 @@ requests until either side closes it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import socket
 import ssl
@@ -49,6 +50,24 @@ def drop(writer: asyncio.StreamWriter, reset: bool) -> None:
         writer.transport.abort()
     else:
         writer.close()
+
+
+def send_then_fin(writer: asyncio.StreamWriter, data: bytes) -> None:
+    """Write ``data`` and the FIN as one: corked (TCP_CORK, Linux), the last bytes and the
+    FIN leave together, so a client that has read the response can already see that the
+    connection ended (its next request never races our close). Elsewhere: back to back."""
+    sock = writer.get_extra_info("socket")
+    cork = getattr(socket, "TCP_CORK", None)
+    if sock is not None and cork is not None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, cork, 1)
+        except OSError:
+            cork = None
+    writer.write(data)
+    writer.write_eof()
+    if sock is not None and cork is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, cork, 0)
 
 
 class BadRequest(Exception):
@@ -287,9 +306,13 @@ class HTTPServer:
         response = route.script.respond(capture, self.registry.subpath(target, route), route.count())
         ctx = Context(origin=self.origin, base=self.origin + route.prefix,
                       origins=self.registry.origins, prefix=route.prefix)
-        for action in response.actions(capture, ctx):
+        actions = response.actions(capture, ctx)
+        for index, action in enumerate(actions):
             if isinstance(action, Send):
-                writer.write(action.data)
+                if index + 1 < len(actions) and actions[index + 1] == Close() and writer.can_write_eof():
+                    send_then_fin(writer, action.data)
+                else:
+                    writer.write(action.data)
                 await writer.drain()
             elif isinstance(action, Stream):
                 written = 0

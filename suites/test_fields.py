@@ -38,14 +38,19 @@ def injected(c: Capture) -> bool:
     return any(line.startswith(INJECTED) for line in re.split(rb"\r\n|\r|\n", c.raw.split(b"\r\n\r\n", 1)[0]))
 
 
+def unrouted(text: str) -> str:
+    """A request line or server note for a summary: the cell's route prefix left out."""
+    return re.sub(r"/c/t[0-9]+", "", text)
+
+
 def grammatical(c: Capture) -> str | None:
     """What in the request head breaks RFC 9112's grammar, or None."""
     lines = head_lines(c)
     request_line = lines[0].split(b" ")
     if len(request_line) != 3 or not TOKEN.match(request_line[0]):
-        return f"request line {wire(lines[0].decode('latin-1'))!r}"
+        return f"request line {wire(unrouted(lines[0].decode('latin-1')))!r}"
     if any(b < 0x21 or b > 0x7e for b in request_line[1]):
-        return f"request target {wire(request_line[1].decode('latin-1'))!r}"
+        return f"request target {wire(unrouted(request_line[1].decode('latin-1')))!r}"
     for line in lines[1:]:
         name, colon, value = line.partition(b":")
         if not colon or not TOKEN.match(name):
@@ -72,7 +77,7 @@ def stays_valid(name: bytes = b"", forbid: bytes | None = None) -> Check:
         if injected(c):
             return bad(f"sent: a field line was injected ({INJECTED.decode()}); {outcome(obs)}")
         if c.framing == "invalid":
-            return bad(f"sent a request the server could not parse ({c.problem}); {outcome(obs)}")
+            return bad(f"sent a request the server could not parse ({unrouted(c.problem)}); {outcome(obs)}")
         if forbid is not None and any(line.startswith(forbid + b":") for line in head_lines(c)[1:]):
             return bad(f"sent the field name as given: {wire(forbid.decode('latin-1'))!r}; {outcome(obs)}")
         broken = grammatical(c)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from model.cell import Call, Got, Observation
 from model.checks import outcome, status_seen
 from model.received import delivers, refuses, returned, tolerates
-from model.scenario import Check, Result, Scenario, ok
+from model.scenario import Check, Result, Scenario, bad, ok
 from model.script import Raw, Reply, Sleep
 
 OK = b"ok"
@@ -129,10 +129,10 @@ TE = b"Transfer-Encoding: chunked\r\n"
 NO_WAIT = [
     Scenario("framing.204-te-chunked", "A 204 with Transfer-Encoding: chunked, chunks sent later: no body "
              "waited for", "RFC 9112 §6.3", "MUST", not_waited(204), Call("GET"),
-             Raw((b"HTTP/1.1 204 No Content\r\n" + TE + b"\r\n", Sleep(HOLD), LATE))),
+             Raw((b"HTTP/1.1 204 No Content\r\n" + TE + b"\r\n", Sleep(HOLD), LATE)), waits=True),
     Scenario("framing.304-te-chunked", "A 304 with Transfer-Encoding: chunked, chunks sent later: no body "
              "waited for", "RFC 9112 §6.3", "MUST", not_waited(304), Call("GET"),
-             Raw((b'HTTP/1.1 304 Not Modified\r\nETag: "v"\r\n' + TE + b"\r\n", Sleep(HOLD), LATE))),
+             Raw((b'HTTP/1.1 304 Not Modified\r\nETag: "v"\r\n' + TE + b"\r\n", Sleep(HOLD), LATE)), waits=True),
 ]
 
 
