@@ -129,20 +129,24 @@ def h(algorithm: str, data: str) -> str:
     return fn(data.encode()).hexdigest()
 
 
-def digest_valid(c: Capture, algorithm: str, nonce: str) -> bool:
-    """RFC 7616 §3.4.1, qop=auth: the request's Digest response is right for ``nonce``."""
+def digest_valid(c: Capture, algorithm: str, nonce: str, offered: tuple[str, ...] = ("auth",)) -> bool:
+    """RFC 7616 §3.4.1: the request's Digest response is right for ``nonce``, with one of the
+    qop values the challenge offered (the client picks, §3.3)."""
     value = c.header("Authorization") or ""
     if not value.lower().startswith("digest "):
         return False
     p = {k: v for k, v in re.findall(r'(\w+)=("[^"]*"|[^,\s]+)', value[7:])}
     p = {k.lower(): v.strip('"') for k, v in p.items()}
-    if p.get("nonce") != nonce or p.get("qop") != "auth" or p.get("uri") != c.target:
+    qop = p.get("qop")
+    if p.get("nonce") != nonce or qop not in offered or p.get("uri") != c.target:
         return False
     if p.get("algorithm", "MD5").upper() != algorithm.upper():
         return False
     ha1 = h(algorithm, f"{p.get('username')}:{REALM}:{PASSWORD}")
-    ha2 = h(algorithm, f"{c.method}:{p['uri']}")
-    want = h(algorithm, f"{ha1}:{nonce}:{p.get('nc')}:{p.get('cnonce')}:auth:{ha2}")
+    # RFC 7616 §3.4.3: A2 = Method ":" request-uri for qop=auth, and for qop=auth-int
+    # A2 = Method ":" request-uri ":" H(entity-body).
+    a2 = f"{c.method}:{p['uri']}" if qop == "auth" else f"{c.method}:{p['uri']}:{h(algorithm, c.body.decode('latin-1'))}"
+    want = h(algorithm, f"{ha1}:{nonce}:{p.get('nc')}:{p.get('cnonce')}:{qop}:{h(algorithm, a2)}")
     return p.get("response") == want and p.get("username") == USER
 
 
@@ -155,12 +159,14 @@ def digest(algorithm: str = "MD5", qop: str = "auth", stale: bool = False) -> Sc
         value = f'Digest realm="{REALM}", qop="{qop}", algorithm={algorithm}, nonce="{nonce}", opaque="op"{extra}'
         return Reply(401, headers=(("WWW-Authenticate", value),), body=b"who?")
 
+    offered = tuple(q.strip() for q in qop.split(","))
+
     def answer(c: Capture, subpath: str, seen: int) -> Response:
         if seen >= BOUND:
             return Reply(200, body=b"bounded")
-        if digest_valid(c, algorithm, "n2"):
+        if digest_valid(c, algorithm, "n2", offered):
             return Reply(200, body=b"ok")
-        if digest_valid(c, algorithm, "n1"):
+        if digest_valid(c, algorithm, "n1", offered):
             return ask("n2", True) if stale else Reply(200, body=b"ok")
         return ask("n1")
 
@@ -272,7 +278,7 @@ DEPTH = [
                digest("SHA-256")),
     digest_row("sha512-256", "Digest SHA-512-256, qop=auth: a valid response earns the 200", "RFC 7616 §3.4.2",
                "INFO", digest("SHA-512-256")),
-    digest_row("qop-list", "Digest with qop=\"auth,auth-int\": the client picks auth, valid response",
+    digest_row("qop-list", "Digest with qop=\"auth,auth-int\": the client picks one, a valid response",
                "RFC 7616 §3.3", "MUST", digest(qop="auth,auth-int")),
     digest_row("stale", "Digest answered stale=true with a fresh nonce: retried with it, no new prompt?",
                "RFC 7616 §3.3", "INFO", digest(stale=True)),
