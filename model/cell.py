@@ -215,6 +215,9 @@ class WsCall:
     subprotocols: tuple[str, ...] = ()
     compression: bool | None = None
     max_size: int | None = None
+    #: Also report the library's keep-alive and timeout defaults, read from its public API
+    #: (``got.extra["ws"]["defaults"]``); a library with no such settings is ``Unsupported``.
+    report_defaults: bool = False
 
 
 #: WebSocket opcodes by name (RFC 6455 §5.2); others are shown as ``op<hex>``.
@@ -225,6 +228,12 @@ OPCODES = {0: "cont", 1: "text", 2: "binary", 8: "close", 9: "ping", 10: "pong"}
 class Frame:
     """One WebSocket frame as the fixture server received it from the client.
 
+    ``fin``, ``rsv``, ``masked`` and ``length_form`` are the frame's head as it was on
+    the wire (RFC 6455 §5.2: RSV1 set on a compressed frame, the mask bit, the 7-, 16- or
+    64-bit payload length form; 0 when unknown), ``wire_len`` the payload length on the
+    wire. ``payload`` is the application data: after unmasking, and after the
+    extension's decoding where the server decoded it (the echo server inflates
+    permessage-deflate frames), so ``len(payload)`` may differ from ``wire_len``.
     ``close_code`` and ``close_reason`` are parsed from a Close frame's payload
     (``None`` when it has none). The payload itself is kept for checks (a Pong's
     application data) but only its length, hash and a short excerpt go to reports.
@@ -237,15 +246,26 @@ class Frame:
     payload: bytes = b""
     close_code: int | None = None
     close_reason: str = ""
+    length_form: int = 0
+    wire_len: int | None = None
 
     @property
     def name(self) -> str:
         return OPCODES.get(self.opcode, f"op{self.opcode:x}")
 
+    @property
+    def on_wire(self) -> int:
+        """The payload length as sent (compressed, where an extension compressed it)."""
+        return len(self.payload) if self.wire_len is None else self.wire_len
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"opcode": self.name, "fin": self.fin, "rsv": self.rsv, "masked": self.masked,
                                "len": len(self.payload),
                                "sha256": hashlib.sha256(self.payload).hexdigest()}
+        if self.length_form:
+            out["length_form"] = self.length_form
+        if self.wire_len is not None and self.wire_len != len(self.payload):
+            out["wire_len"] = self.wire_len
         if self.opcode == 8:
             out.update(close_code=self.close_code, close_reason=self.close_reason)
         elif self.opcode >= 8:

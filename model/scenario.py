@@ -17,6 +17,9 @@ A check returns ``Result(ok, summary)``; the level turns it into a verdict:
     SHOULD   pass    warn
     INFO     info    info      (recorded, not graded)
 
+A check may instead say the library leaves the step to its caller by design
+(``left_to_caller``): the verdict is then ``unsupported``, whatever the level.
+
 The summary is the short, *stable* description of the behaviour that the
 expectations files hold: it must not contain ports, timings or tokens.
 A failing server or a check that raises is the harness's bug: verdict ``error``.
@@ -37,6 +40,9 @@ from model.script import Response, Script
 class Result:
     ok: bool
     summary: str
+    #: The library leaves what the row asks about to its caller by design (wsproto's
+    #: pongs): nothing of the library's to grade, the verdict is ``unsupported``.
+    unsupported: bool = False
 
 
 def ok(summary: str) -> Result:
@@ -45,6 +51,11 @@ def ok(summary: str) -> Result:
 
 def bad(summary: str) -> Result:
     return Result(False, summary)
+
+
+def left_to_caller(summary: str) -> Result:
+    """The library leaves this step to its caller by design: ``unsupported``, never credited."""
+    return Result(False, summary, unsupported=True)
 
 
 Check = Callable[[Observation], Result]
@@ -121,6 +132,8 @@ def grade(scenario: Scenario, obs: Observation) -> tuple[Verdict, str]:
         result = scenario.check(obs)
     except Exception:
         return "error", "check raised: " + traceback.format_exc(limit=2).splitlines()[-1][:200]
+    if result.unsupported:
+        return "unsupported", result.summary
     if scenario.level == "INFO":
         return "info", result.summary
     return ("pass" if result.ok else LEVEL_VERDICT[scenario.level]), result.summary

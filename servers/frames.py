@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import itertools
 import ssl
@@ -133,10 +134,11 @@ def parse_frame(max_size: int = MAX_FRAME) -> Generator[int, bytes, Frame]:
     """
     b0, b1 = yield 2
     n = b1 & 0x7F
+    form = 7
     if n == 126:
-        n = struct.unpack("!H", (yield 2))[0]
+        n, form = struct.unpack("!H", (yield 2))[0], 16
     elif n == 127:
-        n = struct.unpack("!Q", (yield 8))[0]
+        n, form = struct.unpack("!Q", (yield 8))[0], 64
     if n > max_size:
         raise FrameError(f"frame of {n} bytes over the limit of {max_size}")
     mask = (yield 4) if b1 & 0x80 else None
@@ -145,7 +147,76 @@ def parse_frame(max_size: int = MAX_FRAME) -> Generator[int, bytes, Frame]:
         payload = apply_mask(payload, mask)
     opcode = b0 & 0xF
     code, reason = parse_close(payload) if opcode == CLOSE else (None, "")
-    return Frame(opcode, bool(b0 & 0x80), (b0 >> 4) & 0x7, mask is not None, payload, code, reason)
+    return Frame(opcode, bool(b0 & 0x80), (b0 >> 4) & 0x7, mask is not None, payload, code, reason,
+                 length_form=form, wire_len=n)
+
+
+class WireTap:
+    """Frame heads read from a client's byte stream beside a server library (the echo server).
+
+    Fed every byte the connection receives, handshake included (skipped up to the blank
+    line): it keeps each frame's head as sent (FIN, RSV, opcode, mask bit, length form,
+    payload length) and skips payloads without holding them, so what a library decodes
+    (inflates, unmasks, refuses) cannot hide what the client put on the wire.
+    Bounded: at most ``MAX_HEADS`` heads and a ``MAX_HANDSHAKE``-byte handshake.
+    """
+
+    MAX_HEADS = 4096
+    MAX_HANDSHAKE = 65536
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.handshake = True
+        self.skip = 0
+        self.heads: list[Frame] = []
+
+    def feed(self, data: bytes) -> None:
+        view = memoryview(data)
+        if self.handshake:
+            self.buf += view
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self.buf) > self.MAX_HANDSHAKE:
+                    self.buf.clear()
+                return
+            view, self.buf, self.handshake = memoryview(bytes(self.buf[end + 4:])), bytearray(), False
+        while len(view) and len(self.heads) < self.MAX_HEADS:
+            if self.skip:
+                n = min(self.skip, len(view))
+                self.skip -= n
+                view = view[n:]
+                continue
+            self.buf += view
+            view = memoryview(b"")
+            head = frame_head(bytes(self.buf[:14]))
+            if head is None:
+                return
+            f, size = head
+            self.heads.append(f)
+            view, self.buf = memoryview(bytes(self.buf[size:])), bytearray()
+            self.skip = f.on_wire
+
+
+def frame_head(data: bytes) -> tuple[Frame, int] | None:
+    """A frame's head (payload empty, ``wire_len`` its length) and the head's size, or None
+    when ``data`` does not hold a whole head yet."""
+    if len(data) < 2:
+        return None
+    b0, b1 = data[0], data[1]
+    n, size, form = b1 & 0x7F, 2, 7
+    if n == 126:
+        if len(data) < 4:
+            return None
+        n, size, form = struct.unpack("!H", data[2:4])[0], 4, 16
+    elif n == 127:
+        if len(data) < 10:
+            return None
+        n, size, form = struct.unpack("!Q", data[2:10])[0], 10, 64
+    masked = bool(b1 & 0x80)
+    size += 4 if masked else 0
+    if len(data) < size:
+        return None
+    return Frame(b0 & 0xF, bool(b0 & 0x80), (b0 >> 4) & 0x7, masked, length_form=form, wire_len=n), size
 
 
 async def read_frame(reader: asyncio.StreamReader, max_size: int = MAX_FRAME) -> Frame:
@@ -184,19 +255,33 @@ class WsScript(Script):
     accept: str = "good"
     subprotocol: str | None = None
     steps: tuple[Step, ...] = ()
+    #: The ``Sec-WebSocket-Extensions`` value of the 101 (raw server), whatever was offered.
+    extensions: str | None = None
+    #: More header fields of the answer (a ``Location`` for a refused upgrade); values may
+    #: name ``{base}``: this server's origin and the cell's route prefix.
+    headers: tuple[tuple[str, str], ...] = ()
+    #: Scripts for other paths of the cell's route (``"/next"``: the target of a redirect).
+    paths: tuple[tuple[str, WsScript], ...] = ()
+
+    def at(self, subpath: str) -> WsScript:
+        return next((s for path, s in self.paths if path == subpath), self)
 
 
-def upgrade_response(script: WsScript, key: str) -> bytes:
+def upgrade_response(script: WsScript, key: str, base: str = "") -> bytes:
+    extra = [f"{k}: {v.replace('{base}', base)}" for k, v in script.headers]
     if script.status != 101:
         body = b"not a websocket endpoint\n"
-        return (f"HTTP/1.1 {script.status} {reason_for(script.status)}\r\nContent-Type: text/plain\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
+        lines = [f"HTTP/1.1 {script.status} {reason_for(script.status)}", "Content-Type: text/plain", *extra,
+                 f"Content-Length: {len(body)}", "Connection: close"]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
     accept = accept_for(key) if script.accept == "good" else accept_for(key + "x")
     lines = ["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade",
              f"Sec-WebSocket-Accept: {accept}"]
     if script.subprotocol is not None:
         lines.append(f"Sec-WebSocket-Protocol: {script.subprotocol}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    if script.extensions is not None:
+        lines.append(f"Sec-WebSocket-Extensions: {script.extensions}")
+    return ("\r\n".join([*lines, *extra]) + "\r\n\r\n").encode("latin-1")
 
 
 class Peer:
@@ -228,9 +313,10 @@ class Peer:
             self.changed.set()
 
     def send(self, data: bytes) -> None:
+        """Write frames (one or several, whole); a Close among them is noted."""
         if self.writer.is_closing():
             return
-        if data[:1] and data[0] & 0xF == CLOSE:
+        if any(f.opcode == CLOSE for f in frames_in(data)):
             self.close_sent = True
         self.writer.write(data)
 
@@ -246,6 +332,19 @@ class Peer:
                 await asyncio.wait_for(self.changed.wait(), left)
             except asyncio.TimeoutError:
                 return
+
+
+def frames_in(data: bytes) -> list[Frame]:
+    """The heads of the whole frames in ``data`` (bytes a script writes)."""
+    out, at = [], 0
+    while at < len(data):
+        head = frame_head(data[at:at + 14])
+        if head is None:
+            break
+        f, size = head
+        out.append(f)
+        at += size + f.on_wire
+    return out
 
 
 def server_error(registry: Registry, route: Route | None) -> None:
@@ -278,6 +377,9 @@ class FrameServer(HTTPServer):
             ended = route.enter(writer.transport)
             if ended is None:  # the cell timed out: cut, record nothing
                 return
+            connect = self.registry.claim_tunnel(writer.get_extra_info("peername"))
+            if connect is not None:  # this connection is a proxy's tunnel: its CONNECT came first
+                route.record(connect)
             try:
                 await self._session(conn, head, route, route.script, reader, writer)
             finally:
@@ -298,6 +400,7 @@ class FrameServer(HTTPServer):
             route.record(Capture("", "", "", (), b"", "invalid", head, conn, problem=str(exc), server=self.authority))
             return
         capture = Capture(method, target, version, headers, b"", "none", head, conn, server=self.authority)
+        script = script.at(target.split(route.prefix, 1)[-1].split("?", 1)[0])
         key = capture.header("Sec-WebSocket-Key")
         if key is None:
             route.record(capture)
@@ -305,12 +408,15 @@ class FrameServer(HTTPServer):
             return
         peer = Peer(reader, writer)
         try:
-            writer.write(upgrade_response(script, key))
+            writer.write(upgrade_response(script, key, self.origin + route.prefix))
             if script.status != 101:
                 return
             reading = asyncio.ensure_future(peer.read_all())
             try:
-                await self._steps(script, peer, writer)
+                with contextlib.suppress(ConnectionError, ssl.SSLError):
+                    await self._steps(script, peer, writer)
+                # Even when a write failed (the client hung up with our frames unread, and its
+                # kernel reset the connection), what it sent before is still to be read: its Close.
                 await asyncio.wait_for(asyncio.shield(reading), LINGER)
             except (asyncio.TimeoutError, ConnectionError, ssl.SSLError):
                 pass
@@ -320,13 +426,26 @@ class FrameServer(HTTPServer):
             route.record(replace(capture, frames=tuple(peer.frames)))
 
     async def _steps(self, script: WsScript, peer: Peer, writer: asyncio.StreamWriter) -> None:
-        for step in script.steps:
+        """Run the steps. Frames in a row go out in one write: all of them reach the client
+        before it can react to the first, so a client that hangs up at once (its kernel
+        resetting the connection over our unread frames) never fails one of our writes, which
+        would make asyncio drop the connection before its Close frame is read."""
+        pending: list[bytes] = []
+        for step in (*script.steps, None):
+            if isinstance(step, bytes):
+                if not (step[:1] and step[0] & 0xF == CLOSE and (peer.close_sent or any(
+                        p[:1] and p[0] & 0xF == CLOSE for p in pending))):
+                    pending.append(step)  # one Close from the server: a later one is skipped
+                continue
+            if pending:
+                if peer.done or writer.is_closing():
+                    return
+                peer.send(b"".join(pending))
+                pending = []
+                await writer.drain()
             if peer.done or writer.is_closing():
                 return
-            if isinstance(step, bytes):
-                peer.send(step)
-                await writer.drain()
-            elif isinstance(step, Sleep):
+            if isinstance(step, Sleep):
                 await asyncio.sleep(step.seconds)
             elif isinstance(step, Await):
                 await peer.wait_for(step.opcode, step.seconds)

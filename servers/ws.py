@@ -8,11 +8,13 @@ the rows where the server must break the protocol.
 Each message received is sent back as it came (text stays text). A cell's route
 is found from the handshake's path (``/c/<token>``), as for HTTP. The capture is
 the handshake request (headers in order and case, as ``websockets`` parsed them)
-plus every frame the client sent, recorded from the connection's frame events
-(``create_connection=``, the documented hook): they are the frames after the
-library's extension decoding (a compressed frame is recorded decompressed, RSV1
-clear), and every one of them was masked, since the server refuses unmasked
-client frames (RFC 6455 §5.1).
+plus every frame the client sent, as sent: a ``WireTap`` reads the connection's
+bytes beside the library (``create_connection=``, the documented hook, gives a
+connection class of ours) and keeps each frame's head (RSV1 of a compressed
+frame, the real mask bit, the length form and the length on the wire); the
+payload recorded beside it is the library's decoding (inflated, unmasked). An
+unmasked frame is recorded as unmasked, then refused by the library (RFC 6455
+§5.1).
 
 Options: ``compression="deflate"`` (the library's default: permessage-deflate is
 accepted when a client offers it), ``max_size`` 8 MiB (the 1 MiB echo fits),
@@ -24,10 +26,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from model.cell import Capture, Frame
-from servers.frames import CLOSE, WsScript, parse_close, server_error
+from servers.frames import CLOSE, WireTap, WsScript, parse_close, server_error
 from servers.http import HTTPServer
 from servers.routes import Route
 
@@ -59,9 +62,14 @@ class EchoServer(HTTPServer):
             """A server connection that keeps every frame the client sent."""
 
             frames: list[Frame]
+            tap: WireTap
             route: Route | None = None
             #: Ends the connection's work on its route; None before it began and once ended.
             ended: Callable[[], None] | None = None
+
+            def data_received(self, data: bytes) -> None:
+                self.tap.feed(data)
+                super().data_received(data)
 
             def process_event(self, event: Any) -> None:
                 if self.request is not None:
@@ -77,6 +85,7 @@ class EchoServer(HTTPServer):
         def make(*args: Any, **kwargs: Any) -> Recording:
             conn = Recording(*args, **kwargs)
             conn.frames = []
+            conn.tap = WireTap()
             return conn
 
         async def bind() -> Any:
@@ -100,6 +109,9 @@ class EchoServer(HTTPServer):
         if ended is None:  # the cell timed out: cut at once, record nothing (the reply is never sent)
             conn.transport.abort()
             return conn.respond(503, "cell aborted\n")
+        connect = self.registry.claim_tunnel(conn.transport.get_extra_info("peername"))
+        if connect is not None:  # this connection is a proxy's tunnel: its CONNECT came first
+            route.record(connect)
         conn.route, conn.ended = route, ended
         return None
 
@@ -131,7 +143,7 @@ class EchoServer(HTTPServer):
             problem = f"handshake refused: {type(failed).__name__}: {failed}" if failed is not None else ""
             capture = Capture("GET", request.path, "HTTP/1.1", tuple(request.headers.raw_items()), b"", "none",
                               request.serialize(), next(self._ids), problem=problem, server=self.authority,
-                              frames=tuple(conn.frames))
+                              frames=as_sent(conn.tap.heads, conn.frames))
             conn.route.record(capture)
         except Exception:  # a bug of ours: the cell says error
             server_error(self.registry, conn.route)
@@ -140,9 +152,27 @@ class EchoServer(HTTPServer):
 
 
 def recorded(event: Any) -> Frame:
-    """A ``websockets`` frame event as our ``Frame`` (masking was enforced by the server)."""
+    """A ``websockets`` frame event as our ``Frame``: the application data as decoded."""
     opcode = int(event.opcode)
     rsv = (event.rsv1 << 2) | (event.rsv2 << 1) | int(event.rsv3)
     payload = bytes(event.data)
     code, reason = parse_close(payload) if opcode == CLOSE else (None, "")
     return Frame(opcode, event.fin, rsv, True, payload, code, reason)
+
+
+def as_sent(heads: list[Frame], decoded: list[Frame]) -> tuple[Frame, ...]:
+    """Each frame as the client sent it: the head from the wire (RSV1 of a compressed frame,
+    the mask bit, the length form and length), the payload as the library decoded it.
+
+    The library decodes frames in wire order, one event per frame, so the n-th decoded
+    frame is the n-th head; a frame the library refused (an unmasked one) has no decoded
+    payload, and keeps its head.
+    """
+    out = []
+    for i, head in enumerate(heads):
+        if i < len(decoded):
+            d = decoded[i]
+            out.append(replace(head, payload=d.payload, close_code=d.close_code, close_reason=d.close_reason))
+        else:
+            out.append(head)
+    return tuple(out)

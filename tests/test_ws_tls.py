@@ -17,7 +17,7 @@ from model.cell import Call, WsCall
 from model.scenario import Scenario
 from servers import Servers
 from servers.frames import WsScript
-from suites.test_ws import echoes
+from suites.ws_checks import Echoes
 
 pytestmark = pytest.mark.selftest
 
@@ -45,7 +45,7 @@ def test_wss_echo_with_trust_and_client_cert(servers: Servers, client: str, case
     if cls.missing():
         pytest.skip(f"{client}: {cls.missing()}")
     call = Call(trust=trust, client_cert=cert, ws=WsCall(send=("hello",), receive=1))
-    scenario = Scenario("selftest.wss", "wss echo", "-", "MUST", echoes("hello"), call, WsScript(),
+    scenario = Scenario("selftest.wss", "wss echo", "-", "MUST", Echoes(("hello",)), call, WsScript(),
                         origin="wss", protocol="ws")
     run = run_cell(scenario, client, cls(servers.certs.ca_file if servers.certs else None), servers)
     assert run.cell.verdict == "pass", run.cell.summary
