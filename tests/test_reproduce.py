@@ -132,3 +132,14 @@ def test_ws_snippet_runs_against_the_echo_server(servers: Servers, client: str, 
     (capture,) = captures
     assert [(f.opcode, f.payload) for f in capture.frames][:2] == [(1, b"hello"), (2, b"\x00\x01" * 40)]
     assert "hello" in run.stdout
+
+
+def test_a_long_repeated_body_is_described_not_copied() -> None:
+    """An 8 MiB upload row: the report holds (byte, count), and every snippet that sends it
+    compiles and stays short."""
+    row = meta(Scenario("upload.x", "t", "RFC", "INFO", lambda obs: ok(""), Call("POST", body=b"u" * (8 << 20))))
+    assert row["request"]["body_repeat"] == ["u", 8 << 20] and "body" not in row["request"]
+    for client in [c for c in TEMPLATES if clients.load(c).family == "http"]:
+        source = snippet(row, client)
+        ast.parse(source)
+        assert len(source) < 100_000, client
