@@ -39,7 +39,8 @@ from servers.tls import CannotServe, Kit
 __all__ = ["Servers", "ServerUnavailable", "Route", "Script"]
 
 #: Which named server a scenario may ask for.
-ORIGINS = ("http", "https", "http-80", "http-other", "http-localhost", "proxy", "ws", "wss", "ws-raw", "wss-raw", "closed")
+ORIGINS = ("http", "https", "http-80", "http-other", "http-localhost", "proxy", "socks", "ws", "wss", "ws-raw",
+           "wss-raw", "closed")
 #: WebSocket servers, started on first use: name -> (kind, TLS).
 WS_ORIGINS = {"ws": ("echo", False), "wss": ("echo", True), "ws-raw": ("raw", False), "wss-raw": ("raw", True)}
 #: The login and password the run's .netrc holds for 127.0.0.1 (``{netrc_file}``).

@@ -147,17 +147,24 @@ class ProxyServer(HTTPServer):
             ended()
         return True
 
+    def refusal(self, code: int) -> bytes:
+        """What the client is told when the destination is not allowed (403) or not reachable (502)."""
+        return status(code, "Forbidden" if code == 403 else "Bad Gateway")
+
+    #: What the client is told once a tunnel is open.
+    ESTABLISHED = b"HTTP/1.1 200 Connection Established\r\n\r\n"
+
     async def _open(self, host: str | None, port: int | None,
                     writer: asyncio.StreamWriter) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
         """A connection to a loopback destination, or None once the client has its 403 or 502."""
         address = destination(host)
         if address is None or port is None:
-            writer.write(status(403, "Forbidden"))
+            writer.write(self.refusal(403))
             return None
         try:
             return await asyncio.wait_for(asyncio.open_connection(address, port, limit=MAX_HEAD), CONNECT_TIMEOUT)
         except (OSError, asyncio.TimeoutError):
-            writer.write(status(502, "Bad Gateway"))
+            writer.write(self.refusal(502))
             return None
 
     async def _forward(self, capture: Capture, writer: asyncio.StreamWriter) -> None:
@@ -189,7 +196,7 @@ class ProxyServer(HTTPServer):
         if upstream is None:
             return
         up_reader, up_writer = upstream
-        writer.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+        writer.write(self.ESTABLISHED)
         here = up_writer.get_extra_info("sockname")
         # The origin server records the CONNECT before the request that comes through the
         # tunnel (wire order), when it sees a connection from this end of it.

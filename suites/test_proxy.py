@@ -29,7 +29,7 @@ from __future__ import annotations
 import base64
 
 from model.cell import Call, Capture, Got, Observation
-from model.checks import outcome, status_seen
+from model.checks import outcome, status_seen, wire
 from model.hops import proxy_route, to_proxy
 from model.scenario import Check, Result, Scenario, bad, ok
 from model.script import Reply, Script
@@ -156,6 +156,51 @@ DEPTH = [
 ]
 
 
+# -- SOCKS5 (servers.socks): which address the client hands the proxy -------------------------
+
+def socks_route(expected: str | None = None) -> Check:
+    """How the request travelled through the SOCKS5 proxy: the destination as the client named
+    it (an address it resolved, or a domain name for the proxy: RFC 1928 §4, ATYP), the
+    username it authenticated with, and what the caller got. ``expected``: the address type
+    that passes (``domain`` for socks5h), None records it."""
+
+    def check(obs: Observation) -> Result:
+        hop = next((c for c in obs.sent if c.version == "SOCKS5"), None)
+        if hop is None:
+            spoke = next((c for c in obs.sent if c.problem == "not a SOCKS5 greeting"), None)
+            how = f"sent the SOCKS5 proxy '{wire(spoke.method)} ...' instead of a SOCKS5 greeting" if spoke \
+                else f"{proxy_route(obs)}, not through SOCKS5" if obs.sent else "nothing reached a server"
+            return Result(expected is None, f"{how}; {outcome(obs)}")
+        atyp = hop.header("ATYP") or "?"
+        host = hop.target.rsplit(":", 1)[0]
+        user = hop.header("Username")
+        words = f"through SOCKS5: {atyp} {host}" + (f", username {user}" if user else "") + f"; {outcome(obs)}"
+        return Result(expected is None or (atyp == expected and status_seen(obs) == 200), words)
+
+    return check
+
+
+SOCKS = "socks5://{authority:socks}"
+SOCKS_H = "socks5h://{authority:socks}"
+DEPTH += [
+    Scenario("proxy.socks5", "socks5:// proxy, an http URL to localhost: the address the client resolved, or "
+             "the name?", "RFC 1928 §4", "INFO", socks_route(), Call("GET", proxy=SOCKS), OK, origin="http-localhost"),
+    # socks5h (the libraries' spelling, after curl's): "the hostname is resolved by the proxy".
+    Scenario("proxy.socks5h", "socks5h:// proxy: the host name goes to the proxy (ATYP domain), unresolved",
+             "RFC 1928 §4", "MUST", socks_route("domain"), Call("GET", proxy=SOCKS_H), OK, origin="http-localhost"),
+    Scenario("proxy.socks5h-idna", "socks5h:// and a non-ASCII host (bücher.localhost): which name the proxy gets",
+             "RFC 1928 §4", "INFO", socks_route(), Call("GET", proxy=SOCKS_H, host="bücher.localhost"), OK),
+    Scenario("proxy.socks5-https", "An https URL through a socks5h:// proxy: TLS inside the tunnel, got 200",
+             "RFC 1928 §4", "MUST", socks_route("domain"), Call("GET", proxy=SOCKS_H, trust="ca", host="localhost"),
+             OK, origin="https"),
+    Scenario("proxy.socks5-credentials", "socks5h://user:pass@: username/password authentication used?",
+             "RFC 1929 §2", "INFO", socks_route(), Call("GET", proxy="socks5h://user:pass@{authority:socks}"), OK,
+             origin="http-localhost"),
+    Scenario("proxy.socks5-env", "ALL_PROXY=socks5h://...: used for http?", "proxy variables convention (curl)",
+             "INFO", socks_route(), ENV_CALL, OK, origin="http-localhost", env=(("ALL_PROXY", SOCKS_H),)),
+]
+
+
 def capture(method: str, target: str, *headers: tuple[str, str], server: str = "127.0.0.1:1") -> Capture:
     return Capture(method, target, "HTTP/1.1", headers, b"", "none", b"", 1, server=server)
 
@@ -176,6 +221,9 @@ WRONG: dict[str, Observation] = {
               capture("CONNECT", "127.0.0.1:3", AUTHZ), capture("GET", "/c/t1/next", AUTHZ)),
         got=Got(200, "OK", (), b"ok")),
 }
+SOCKS_SENT = Capture("CONNECT", "127.0.0.1:2", "SOCKS5", (("ATYP", "IPv4"),), b"", "none", b"", 1, server="127.0.0.1:1")
+WRONG["proxy.socks5h"] = Observation(sent=(SOCKS_SENT, capture("GET", "/c/t1/")), got=Got(200, "OK", (), b"ok"))
+WRONG["proxy.socks5-https"] = Observation(sent=(SOCKS_SENT, capture("GET", "/c/t1/")), got=Got(200, "OK", (), b"ok"))
 SCENARIOS = [*SCENARIOS, *DEPTH]
 
 
