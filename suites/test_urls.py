@@ -124,6 +124,18 @@ def host_row(id: str, title: str, host: str, level: str = "INFO", check: Check |
                     Call("GET", proxy=PROXY, host=host, userinfo=userinfo), OK, security=security)
 
 
+def sni(obs: Observation) -> Result:
+    """INFO: a trailing-dot host over TLS: the SNI the server saw (RFC 6066 §3: "The hostname
+    is represented as a byte string using ASCII encoding without a trailing dot"), whether
+    the certificate for ``localhost`` was accepted, and the Host field."""
+    inner = next((c for c in obs.sent if not c.target.startswith("http") and c.method != "CONNECT"), None)
+    if inner is None:
+        return ok(f"no request reached the origin; {outcome(obs)}")
+    name = (inner.tls or {}).get("sni")
+    host = inner.header("Host") or "none"
+    return ok(f"SNI {wire(str(name))!r}, Host {wire(without_port(host))}; {outcome(obs)}")
+
+
 HOSTS = [
     host_row("idna", "A non-ASCII host (bücher.localhost): ASCII on the wire (xn--bcher-kva)", "bücher.localhost",
              "MUST", idna("bücher.localhost")),
@@ -133,6 +145,9 @@ HOSTS = [
     host_row("idna-symbol", "'☃.localhost' (a symbol IDNA 2008 disallows): refused or encoded?", "☃.localhost"),
     host_row("underscore", "An underscore in a host (a_b.localhost): accepted as is, or refused?", "a_b.localhost"),
     host_row("trailing-dot", "A trailing dot (localhost.): kept in the target and Host, or dropped?", "localhost."),
+    Scenario("url.trailing-dot-tls", "https://localhost.:<port>/ (a trailing dot) with a certificate for localhost: "
+             "SNI, Host, verification?", "RFC 6066 §3", "INFO", sni,
+             Call("GET", proxy=PROXY, host="localhost.", trust="ca"), OK, origin="https-hello"),
     host_row("uppercase", "An upper-case host (LocalHost): lower-cased or kept?", "LocalHost", spec="RFC 3986 §6.2.2.1"),
     host_row("ipv6-literal", "An IPv6 literal ([::1]): in brackets in the target and Host", "[::1]", "MUST",
              bracketed, spec="RFC 9110 §7.2"),
