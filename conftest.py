@@ -7,13 +7,17 @@
        test report (user_properties: they travel from xdist workers), and holds it
        to its expectation (a difference fails the test with a diff)
     -> pytest_runtest_logreport, on the controller only, gathers the cells by
-       (scenario id, client id), never by node id
-    -> pytest_sessionfinish, on the controller only: matrix.json and matrix.md
-       written once, atomically; expectations rewritten on --update-expectations
+       (scenario id, client id), never by node id; a cell test that failed without a
+       cell (a crashed xdist worker, a setup error) is recorded as an ``error`` cell
+    -> pytest_sessionfinish, on the controller only: matrix.json, .md and .html
+       written once, all three or none, marked incomplete when selected cells did not
+       run (matrix.runlog); expectations rewritten on --update-expectations
     -> pytest_terminal_summary: the matrix in the terminal, and the paths written
 
 The user's proxy and CA variables are cleared for the whole run, so the machine
-a run happens on cannot change a cell.
+a run happens on cannot change a cell. The run's certificates, keys and empty NETRC
+live in one private folder the controller removes at the end; SIGTERM stops a run
+as Ctrl-C does.
 """
 
 from __future__ import annotations
@@ -23,12 +27,14 @@ import json
 import os
 import platform
 import shlex
+import shutil
+import signal
 import socket
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +47,20 @@ from fixtures.cell import CELL_TIMEOUT, Run
 from matrix.files import write
 from matrix.report import Matrix
 from matrix.reproduce import row_meta
+from matrix.runlog import RunLog, cell_key, incomplete_lines
 from matrix.terminal import COLOURS, render
 from model import expect
-from model.cell import Cell, Expected
+from model.cell import Cell, Expected, variants_of
 from model.scenario import Scenario
 from servers import Servers, ServerUnavailable
 
 PROPERTY = "clientmatrix"
 #: The longest --cell-timeout accepted: a cell is a few requests, not a soak test.
 MAX_CELL_TIMEOUT = 600.0
+#: The most --repeat accepted: every cell runs that many times.
+MAX_REPEAT = 100
+#: The key of the run's private temporary folder in an xdist worker's workerinput.
+TEMP_KEY = "clientmatrix_temp"
 
 #: Environment variables that would let the machine change a cell (compared without case).
 CLEARED_ENV = (
@@ -74,6 +85,13 @@ class State:
     update: bool
     controller: bool
     cleared_env: list[str]
+    #: The run's private temporary folder (0700: certificates, keys, the empty NETRC), removed at
+    #: the end by the process that made it (the controller: a crashed worker's files go too).
+    temp_root: Path
+    owns_temp: bool
+    repeat: int = 1
+    #: Verdicts --update-expectations records although they say more about the machine or the harness.
+    update_include: tuple[str, ...] = ()
     started: float = field(default_factory=time.time)
     cells: dict[tuple[str, str], Cell] = field(default_factory=dict)
     scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -86,6 +104,11 @@ class State:
     #: The matrix built at session finish (the terminal shows the same one).
     built: Matrix | None = None
     resolved: dict[str, dict[str, Expected]] = field(default_factory=dict)
+    log: RunLog = field(default_factory=RunLog)
+    #: The SIGTERM handler this run installed (put back to the default at the end).
+    sigterm: Any = None
+    #: Cells --update-expectations left out, and why (said in the terminal).
+    left_out: list[str] = field(default_factory=list)
 
     def expected(self, client: str, version: str | None) -> dict[str, Expected]:
         """A client's expectations for its installed version: the base and the overrides for it."""
@@ -116,6 +139,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--update-expectations", action="store_true", default=False,
                     help="rewrite expectations/<client>.json from this run's cells instead of "
                          "failing on differences (review the diff like code)")
+    group.addoption("--update-include", default="", metavar="VERDICTS",
+                    help="with --update-expectations, also record cells of these verdicts "
+                         f"(comma-separated, from: {', '.join(expect.UNSTABLE)}); left out otherwise")
+    group.addoption("--repeat", type=int, default=1, metavar="N",
+                    help="run each selected cell N times; a cell whose verdict or summary varied is "
+                         f"marked intermittent, with each variant and its count (at most {MAX_REPEAT})")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -127,10 +156,17 @@ def pytest_configure(config: pytest.Config) -> None:
     if not (0 < deadline <= MAX_CELL_TIMEOUT):  # also refuses nan and inf
         raise pytest.UsageError(
             f"--cell-timeout must be a number of seconds above 0 and at most {MAX_CELL_TIMEOUT:g}, not {deadline}")
+    repeat = config.getoption("--repeat")
+    if not (1 <= repeat <= MAX_REPEAT):
+        raise pytest.UsageError(f"--repeat must be a whole number from 1 to {MAX_REPEAT}, not {repeat}")
+    include = tuple(v for v in config.getoption("--update-include").split(",") if v)
+    unknown = [v for v in include if v not in expect.UNSTABLE]
+    if unknown:
+        raise pytest.UsageError(f"--update-include: unknown verdict {unknown[0]!r} "
+                                f"(it takes: {', '.join(expect.UNSTABLE)}; the others are always recorded)")
     option_dir = config.getoption("--matrix-dir")
     report_dir = Path(option_dir).resolve() if option_dir else config.rootpath / "reports"
     controller = not hasattr(config, "workerinput")
-    cleared = clear_environment()
     if controller:
         check_writable(report_dir)
         check_loopback()
@@ -145,6 +181,8 @@ def pytest_configure(config: pytest.Config) -> None:
         expectations = expect.load_all(expectations_dir, clients)
     except expect.ExpectationsError as exc:
         raise pytest.UsageError(str(exc)) from None
+    temp_root, owns_temp = run_temp(config)  # made last: a usage error above leaves nothing behind
+    cleared = clear_environment(temp_root)
     config.stash[STATE] = State(
         clients=clients,
         deadline=deadline,
@@ -154,16 +192,71 @@ def pytest_configure(config: pytest.Config) -> None:
         update=config.getoption("--update-expectations"),
         controller=controller,
         cleared_env=cleared,
+        temp_root=temp_root,
+        owns_temp=owns_temp,
+        repeat=repeat,
+        update_include=include,
     )
+    config.stash[STATE].sigterm = stop_on_sigterm(config)
     if controller:
         config.pluginmanager.register(Recorder(config), "clientmatrix-recorder")
 
 
-def clear_environment() -> list[str]:
+# -- the run's private files and signals ----------------------------------------
+
+
+def run_temp(config: pytest.Config) -> tuple[Path, bool]:
+    """The run's private temporary folder: the controller's, handed to xdist workers, else a new one.
+
+    Returns the folder and whether this process made it (and so removes it at the end).
+    """
+    handed = getattr(config, "workerinput", {}).get(TEMP_KEY)
+    if handed and Path(handed).is_dir():
+        return Path(handed), False
+    return Path(tempfile.mkdtemp(prefix="clientmatrix-run-")), True  # mkdtemp: mode 0700
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist, on the controller: each worker puts its files in the controller's private folder."""
+    node.workerinput[TEMP_KEY] = str(node.config.stash[STATE].temp_root)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is None:
+        return
+    if state.owns_temp:
+        shutil.rmtree(state.temp_root, ignore_errors=True)
+    if state.sigterm is not None and signal.getsignal(signal.SIGTERM) is state.sigterm:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def stop_on_sigterm(config: pytest.Config) -> Any:
+    """SIGTERM ends the run as Ctrl-C does (pytest then finishes the session: the reports say
+    the run is incomplete), where nothing else handles SIGTERM already."""
+    def stop(signum: int, frame: Any) -> None:
+        state = config.stash.get(STATE, None)
+        if state is not None:
+            state.log.stop_reason = "terminated (SIGTERM)"
+        raise KeyboardInterrupt("SIGTERM")
+
+    try:
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, stop)
+            return stop
+    except ValueError:  # not the main thread (pytest run in a thread): leave signals alone
+        pass
+    return None
+
+
+def clear_environment(private: Path) -> list[str]:
     """Clear what would let the machine change a cell; return the names touched.
 
     NETRC is pointed at an empty file rather than removed: without it, requests (and
-    aiohttp with trust_env) read ~/.netrc and could add credentials to a request.
+    aiohttp with trust_env) read ~/.netrc and could add credentials to a request. The
+    file is made by the run in its private folder (``private``, mode 0700), so nobody
+    else can put content in it.
     """
     cleared = [n for n in os.environ if n.lower() in CLEARED_ENV or n.lower().endswith(CLEARED_SUFFIXES)
                or n.lower().startswith(CLEARED_PREFIXES)]
@@ -171,8 +264,8 @@ def clear_environment() -> list[str]:
         del os.environ[name]
     if "NETRC" in os.environ or os.path.exists(os.path.expanduser("~/.netrc")):
         cleared.append("NETRC")
-    empty = Path(tempfile.gettempdir()) / "clientmatrix-empty-netrc"
-    empty.touch(exist_ok=True)
+    empty = private / "empty-netrc"
+    os.close(os.open(empty, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     os.environ["NETRC"] = str(empty)
     return sorted(cleared)
 
@@ -233,9 +326,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def servers() -> Iterator[Servers]:
+def servers(request: pytest.FixtureRequest) -> Iterator[Servers]:
     try:
-        running = Servers().start()
+        running = Servers(temp_parent=request.config.stash[STATE].temp_root).start()
     except ServerUnavailable as exc:  # a setup error with the reason, readable under xdist too
         pytest.fail(str(exc), pytrace=False)
     yield running
@@ -304,34 +397,49 @@ class CellRunner:
         self.adapters = adapters
         self.ahead = ahead
 
-    def run(self) -> Cell:
+    def once(self) -> Run:
         state = self.request.config.stash[STATE]
         row = row_clients(self.request.session).get(self.scenario.id, [])
         try:
-            result = self.ahead.run(self.scenario, self.client, row, state.deadline)
+            return self.ahead.run(self.scenario, self.client, row, state.deadline)
         except Exception as exc:  # a bug of ours: the cell says so, and is kept with the rest
-            result = Run(Cell(self.scenario.id, self.client, "error",
-                              f"harness error: {type(exc).__name__}: {exc}"[:300]))
-        cell = result.cell
+            return Run(Cell(self.scenario.id, self.client, "error",
+                            f"harness error: {type(exc).__name__}: {exc}"[:300]))
+
+    def repeated(self, times: int) -> Run:
+        """The cell run ``times`` times (--repeat): the most frequent outcome's first run,
+        with every variant and its count; a skip (the environment) ends the repeats."""
+        runs: list[Run] = []
+        for _ in range(times):
+            runs.append(self.once())
+            if runs[-1].skip:
+                return runs[-1]
+        variants = variants_of([(r.cell.verdict, r.cell.summary) for r in runs])
+        shown = next(r for r in runs if (r.cell.verdict, r.cell.summary) == (variants[0].verdict, variants[0].summary))
+        return Run(replace(shown.cell, variants=variants))
+
+    def run(self) -> Cell:
+        state = self.request.config.stash[STATE]
+        result = self.repeated(state.repeat) if state.repeat > 1 else self.once()
         version = self.adapters.meta(self.client).get("version")
         expected = state.expected(self.client, version).get(self.scenario.id)
-        cell = Cell(cell.scenario, cell.client, cell.verdict, cell.summary, cell.observed,
-                    expected, cell.outcome, cell.duration_ms)
-        # Through JSON: the property travels from xdist workers, which send plain types only
-        # (a library's str subclass, such as aiohttp's istr header names, would not pass).
-        self.request.node.user_properties.append((PROPERTY, json.loads(json.dumps({
+        cell = replace(result.cell, expected=expected)
+        # One compact JSON string: it travels from xdist workers once (on the call report only,
+        # pytest_runtest_makereport), and a string crosses execnet far faster than nested
+        # objects; plain JSON also drops a library's str subclasses (aiohttp's istr).
+        self.request.node.user_properties.append((PROPERTY, json.dumps({
             "cell": cell.to_json(),
             "scenario": {**row_meta(self.scenario, self.request.node.nodeid),
                          "order": state.order.get(self.scenario.id, 0)},
             "client": self.adapters.meta(self.client),
-        }))))
+        }, separators=(",", ":"))))
         if result.skip:
             pytest.skip(result.skip)
         if cell.verdict == "error":
             pytest.fail(f"harness error (a bug of clientmatrix, not of {self.client}): {cell.summary}",
                         pytrace=False)
         if not state.update:
-            problem = expect.diff(expected, cell.verdict, cell.summary)
+            problem = expect.diff(expected, cell.verdict, cell.summary, cell.variants)
             if problem:
                 pytest.fail(f"{self.scenario.id} with {self.client}: {problem}", pytrace=False)
         return cell
@@ -340,6 +448,17 @@ class CellRunner:
 @pytest.fixture
 def cell(request: pytest.FixtureRequest, servers: Servers, adapters: Pool, ahead: Ahead) -> CellRunner:
     return CellRunner(request, servers, adapters, ahead)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """The cell rides on the call report only: the teardown report would carry it again (pytest
+    copies every user property onto each phase's report), and under xdist that doubled the
+    bytes each cell sends to the controller."""
+    report = yield
+    if call.when == "call":
+        item.user_properties[:] = [p for p in item.user_properties if p[0] != PROPERTY]
+    return report
 
 
 # -- gathering and reporting (controller only) ----------------------------------
@@ -351,19 +470,75 @@ class Recorder:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.state = config.stash[STATE]
+        self.interrupted_workers: set[str] = set()
+
+    # -- which cells the run selected (to tell the cells lost or never run) --
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Serial run: the selected items (xdist's controller collects none; see below)."""
+        for item in session.items:
+            callspec = getattr(item, "callspec", None)
+            param = callspec.params.get("cell") if callspec is not None else None
+            if isinstance(param, tuple):
+                self.state.log.select(item.nodeid, (param[0].id, param[1]))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """xdist: the node ids a worker collected and selected (every worker collects the same)."""
+        for nodeid in ids:
+            key = cell_key(nodeid, self.state.clients)
+            if key is not None:
+                self.state.log.select(nodeid, key)
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        log = self.state.log
+        if type(excinfo.value) is KeyboardInterrupt and not (log.stop_reason or "").startswith("terminated"):
+            log.stop_reason = "interrupted (Ctrl-C)"
+        elif log.stop_reason is None:
+            log.stop_reason = f"interrupted: {excinfo.value}"
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """xdist: a worker that stopped on Ctrl-C or SIGTERM. Its cell in flight was not run
+        (as in a serial run), not crashed: xdist's crash report for it is not a cell."""
+        if error == "keyboard-interrupt":
+            self.interrupted_workers.add(node.gateway.id)
+            if self.state.log.stop_reason is None:
+                self.state.log.stop_reason = f"interrupted: worker {node.gateway.id} stopped on Ctrl-C or SIGTERM"
+
+    # -- cells -----------------------------------------------------------------
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when != "call":
-            return
-        for name, value in report.user_properties:
-            if name != PROPERTY or not isinstance(value, dict):
+        found = False
+        for name, value in report.user_properties if report.when == "call" else ():
+            if name != PROPERTY:
                 continue
-            cell = Cell.from_json(value["cell"])
-            cell = Cell(cell.scenario, cell.client, cell.verdict, cell.summary, cell.observed,
-                        cell.expected, report.outcome, cell.duration_ms)
+            data = json.loads(value) if isinstance(value, str) else value
+            if not isinstance(data, dict):
+                continue
+            found = True
+            cell = replace(Cell.from_json(data["cell"]), outcome=report.outcome)
             self.state.cells[cell.key] = cell
-            self.state.scenarios[value["scenario"]["id"]] = value["scenario"]
-            self.state.client_meta[value["client"]["id"]] = value["client"]
+            self.state.scenarios[data["scenario"]["id"]] = data["scenario"]
+            self.state.client_meta[data["client"]["id"]] = data["client"]
+        if not found and report.failed:
+            self.record_lost(report)
+
+    def record_lost(self, report: pytest.TestReport) -> None:
+        """A cell test that failed without a cell (a worker crash reported by xdist, a setup
+        error): the cell is recorded as ``error`` with the reason, never left out."""
+        state = self.state
+        key = state.log.selected.get(report.nodeid) or cell_key(report.nodeid, state.clients)
+        worker = getattr(getattr(getattr(report, "node", None), "gateway", None), "id", None)
+        if key is None or key in state.cells or worker in self.interrupted_workers:
+            return
+        state.cells[key] = state.log.lost(key, str(report.when), str(report.longrepr or ""))
+        if key[0] not in state.scenarios:
+            meta = scenario_meta(self.config.rootpath, report.nodeid, key[0])
+            if meta is not None:
+                state.scenarios[key[0]] = {**meta, "order": state.order.get(key[0], meta.get("order", 0))}
+        if key[1] not in state.client_meta and key[1] in registry.CLIENTS:
+            state.client_meta[key[1]] = registry.load(key[1]).meta()
 
     def matrix(self) -> Matrix:
         state, config = self.state, self.config
@@ -381,6 +556,8 @@ class Recorder:
                 "workers": getattr(config.option, "numprocesses", None) or 0,
                 "cell_timeout_s": state.deadline,
                 "cleared_env": state.cleared_env,
+                **({"repeat": state.repeat} if state.repeat > 1 else {}),
+                **state.log.section(state.cells),
             },
             clients=clients,
             # Rows in collection order (module, then declaration), whatever order xdist
@@ -391,20 +568,31 @@ class Recorder:
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         state = self.state
-        if not state.cells:
+        if not state.cells and not state.log.selected:  # no matrix cell in this run (self-tests only)
             return
+        if state.log.stop_reason is None and state.log.not_run(state.cells) and (session.shouldfail or session.shouldstop):
+            state.log.stop_reason = f"stopped: {session.shouldfail or session.shouldstop}"
         matrix = state.built = self.matrix()
+        if not matrix.run["complete"] and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # an incomplete run never passes
         try:
             state.written += write(matrix, state.report_dir)
-        except OSError as exc:  # keep every measured cell: write them somewhere else
-            fallback = Path(tempfile.mkdtemp(prefix="clientmatrix-reports-"))
-            state.problems.append(f"could not write to {state.report_dir} ({exc.strerror or exc}); "
-                                  f"the reports were written to {fallback} instead")
-            state.written += write(matrix, fallback)
+        except OSError as exc:  # keep every measured cell: write them somewhere else, and fail the run
+            if session.exitstatus != pytest.ExitCode.INTERRUPTED:
+                session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+            problem = f"the reports could not be written to {state.report_dir} ({exc.strerror or exc})"
+            try:
+                fallback = Path(tempfile.mkdtemp(prefix="clientmatrix-reports-"))
+                state.written += write(matrix, fallback)
+                state.problems.append(f"{problem}; they were written to {fallback} instead")
+            except OSError as again:
+                state.problems.append(f"{problem}, nor to a temporary folder ({again.strerror or again})")
         if state.update:
+            state.left_out = [f"{c.scenario} [{c.client}]: {why}" for c in state.cells.values()
+                              if (why := expect.left_out(c, state.update_include)) and why != "skipped"]
             try:
                 state.written += expect.update(state.expectations_dir, state.cells.values(),
-                                               {c["id"]: c for c in matrix.clients})
+                                               {c["id"]: c for c in matrix.clients}, state.update_include)
             except OSError as exc:  # the reports above are written: say what was not
                 state.problems.append(f"could not update the expectations in {state.expectations_dir} "
                                       f"({exc.strerror or exc}); the run's cells are in the reports written above")
@@ -426,7 +614,7 @@ class Recorder:
         return notes
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
-        if not self.state.cells:
+        if not self.state.cells and not self.state.log.selected:
             return
         tr = terminalreporter
         tr.write_sep("=", "clientmatrix")
@@ -438,14 +626,44 @@ class Recorder:
         for line in render(self.state.built or self.matrix(), width=width, paint=paint):
             tr.write_line(line)
         unmapped = [c for c in self.state.cells.values()
-                    if c.observed and (c.observed.get("error") or {}).get("kind") == "other"]
+                    if c.verdict != "error" and c.observed and (c.observed.get("error") or {}).get("kind") == "other"]
         if unmapped:
             tr.write_line(f"unmapped exceptions (kind 'other': the adapters' error tables can grow): {len(unmapped)}")
             for c in sorted(unmapped, key=lambda c: c.key)[:10]:
                 tr.write_line(f"  {c.scenario} [{c.client}]: {(c.observed or {})['error']['type']}")
         for note in self.version_notes():
             tr.write_line(note, yellow=True)
+        varied = sorted((c for c in self.state.cells.values() if c.intermittent), key=lambda c: c.key)
+        if varied:
+            tr.write_line(f"intermittent cells (varied over --repeat {self.state.repeat}): {len(varied)}", yellow=True)
+            for c in varied[:10]:
+                tr.write_line(f"  {c.scenario} [{c.client}]: " + "; ".join(
+                    f"{v.verdict} x{v.count}: {v.summary}" for v in c.variants))
+        if self.state.left_out:
+            tr.write_line(f"--update-expectations left out {len(self.state.left_out)} cells "
+                          f"(record them with --update-include={','.join(expect.UNSTABLE)}):", yellow=True)
+            for line in sorted(self.state.left_out)[:20]:
+                tr.write_line(f"  {line}")
+        for line in incomplete_lines((self.state.built or self.matrix()).run):
+            tr.write_line(f"clientmatrix: {line}", red=True, bold=True)
         for problem in self.state.problems:
             tr.write_line(f"clientmatrix: {problem}", red=True, bold=True)
         for path in self.state.written:
             tr.write_line(f"written: {path}")
+
+
+def scenario_meta(root: Path, nodeid: str, scenario_id: str) -> dict[str, Any] | None:
+    """A row's report meta from its suite module (xdist's controller never imported it), or None."""
+    import importlib
+
+    module_path = nodeid.split("::", 1)[0]
+    if not module_path.endswith(".py"):
+        return None
+    try:
+        module = importlib.import_module(module_path[:-3].replace("/", "."))
+    except Exception:  # an unimportable module: the cell is still recorded, with no row meta
+        return None
+    for index, scenario in enumerate(getattr(module, "SCENARIOS", [])):
+        if scenario.id == scenario_id:
+            return {**row_meta(scenario, nodeid), "order": index}
+    return None

@@ -5,9 +5,10 @@
     python -m matrix html reports/matrix.json -o m.html   the HTML report
     python -m matrix merge a.json b.json -o merged.json   one matrix from many runs (matrix.merge),
                                                           with merged.md and merged.html beside it
-    python -m matrix diff old.json new.json [--format json]
+    python -m matrix diff old.json new.json [--format json] [--common] [--strict]
                                                           the cells that changed (matrix.diff);
-                                                          exit 1 when a cell regressed
+                                                          exit 1 on a regression, a removed cell,
+                                                          an incomplete new run (--strict: any change)
     python -m matrix sweep requests==2.31.0 httpx==0.27.2 the suite per library version, each in
                                                           its own venv, merged (matrix.sweep)
 
@@ -65,7 +66,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.suffix != ".json":
         raise MatrixFileError(f"the merged matrix is a .json file, not {out.name}")
-    merged = merge.merge([Matrix.read(Path(f)) for f in args.files], args.files)
+    merged = merge.merge([Matrix.read(Path(f)) for f in args.files], args.files, prefer=args.prefer)
     for path in write(merged, out.parent, out.stem):
         print(f"written: {path}")
     return 0
@@ -74,12 +75,17 @@ def cmd_merge(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     old, new = Matrix.read(Path(args.old)), Matrix.read(Path(args.new))
     found = diff.changes(old, new, common=args.common)
+    reasons = diff.gate(found, new, strict=args.strict)
     if args.format == "json":
-        print(json.dumps(diff.to_json(found), indent=1, ensure_ascii=False))
+        print(json.dumps(diff.to_json(found, reasons), indent=1, ensure_ascii=False))
     else:
         for line in diff.table(found, old, new):
             print(line)
-    return 1 if diff.regressed(found) else 0
+        if old.run.get("complete", True) is False:
+            print(f"note: the old run is incomplete ({old.run.get('incomplete_reason') or 'stopped early'})")
+        for reason in reasons:
+            print(f"FAIL: {reason}")
+    return 1 if reasons else 0
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -117,13 +123,20 @@ def parser() -> argparse.ArgumentParser:
     mg = sub.add_parser("merge", help="merge matrix.json files of several runs into one matrix")
     mg.add_argument("files", nargs="+")
     mg.add_argument("-o", "--output", required=True, help="the merged .json (the .md and .html go beside it)")
+    mg.add_argument("--prefer", choices=("first", "last"), default=None,
+                    help="when two runs disagree on a cell of the same column, keep the first or the last "
+                         "file's (default: refuse, naming the cells)")
     mg.set_defaults(func=cmd_merge)
-    df = sub.add_parser("diff", help="the cells whose verdict or behaviour changed; exit 1 on a regression")
+    df = sub.add_parser("diff", help="the cells whose verdict or behaviour changed; exit 1 on a regression, "
+                                     "a removed cell or an incomplete new run")
     df.add_argument("old")
     df.add_argument("new")
     df.add_argument("--format", choices=("text", "json"), default="text")
     df.add_argument("--common", action="store_true",
                     help="compare only cells present in both runs (e.g. a full run and a --clients run)")
+    df.add_argument("--strict", action="store_true",
+                    help="also exit 1 on any other change: another verdict, or the same verdict with "
+                         "another behaviour (summary)")
     df.set_defaults(func=cmd_diff)
     sw = sub.add_parser("sweep", help="run the suite per library version (package==version), each in its "
                                       "own venv under .sweep/, and merge the results")

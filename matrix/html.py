@@ -46,6 +46,7 @@ def cell_data(row: dict[str, Any], cell: Cell, base: str) -> dict[str, Any]:
         "o": cell.outcome,
         "e": data["expected"],
         "x": trim(cell.observed),
+        "n": data.get("variants") if cell.intermittent else None,
         "p": pytest_command(row, base),
         "r": snippet(row, base, data),
     }
@@ -54,10 +55,11 @@ def cell_data(row: dict[str, Any], cell: Cell, base: str) -> dict[str, Any]:
 def page_data(matrix: Matrix) -> dict[str, Any]:
     index = matrix._index()
     clients = {c["id"]: c for c in matrix.clients}
+    columns = {f: [c["id"] for c in matrix.columns(f)] for f in matrix.families()}  # once, not per row
     rows = []
     for s in matrix.scenarios:
         protocol = s.get("protocol", "http")
-        cols = [c["id"] for c in matrix.columns(protocol)]
+        cols = columns[protocol]
         cells = {cid: index[(s["id"], cid)] for cid in cols if (s["id"], cid) in index}
         rows.append({
             **{k: s.get(k) for k in ("id", "group", "title", "spec", "level", "module")},
@@ -69,7 +71,7 @@ def page_data(matrix: Matrix) -> dict[str, Any]:
     return {
         "run": matrix.run,
         "clients": matrix.clients,
-        "columns": {f: [c["id"] for c in matrix.columns(f)] for f in matrix.families()},
+        "columns": columns,
         "rows": rows,
         "verdicts": list(VERDICTS),
         "glyphs": GLYPHS,
@@ -87,6 +89,7 @@ def page(matrix: Matrix) -> str:
     legend = "".join(f'<span><span class="verdict v-{v}">{GLYPHS[v]} {v}</span> {e(MEANING[v].split(": ", 1)[1])}</span>'
                      for v in VERDICTS)
     legend += ('<span><b>*</b> after a glyph: differs from the recorded expectation</span>'
+               '<span><b>~</b> after a glyph: intermittent over --repeat runs</span>'
                '<span><span class="sec">§</span> security row</span>'
                '<span><b>≠</b> dashed: odd one out (differs from the consensus)</span>')
     return f"""<!doctype html>

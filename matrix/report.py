@@ -38,6 +38,8 @@ MEANING = {
 }
 #: Marks a cell whose pytest outcome was not "passed" (it differs from its expectation).
 DIFFERS = "*"
+#: Marks a cell whose verdict or summary varied over --repeat runs.
+INTERMITTENT = "~"
 
 
 class MatrixFileError(Exception):
@@ -172,7 +174,12 @@ class Matrix:
 def glyph(cell: Cell | None) -> str:
     if cell is None:
         return " "
-    return GLYPHS[cell.verdict] + (DIFFERS if cell.outcome == "failed" else "")
+    return GLYPHS[cell.verdict] + (DIFFERS if cell.outcome == "failed" else "") + (INTERMITTENT if cell.intermittent else "")
+
+
+def variants_text(cell: Cell) -> str:
+    """An intermittent cell's outcomes and their counts, for a report line."""
+    return "; ".join(f"{v.verdict} x{v.count}: {v.summary}" for v in cell.variants)
 
 
 def counts_line(matrix: Matrix) -> str:
@@ -184,14 +191,21 @@ def run_line(matrix: Matrix) -> str:
     """One sentence on where the cells come from: the run, or the runs merged."""
     run, total = matrix.run, f"{len(matrix.cells)} cells ({counts_line(matrix)})"
     if run.get("merged"):
-        return f"Merged from {len(run['merged'])} runs (Python {run.get('python', '?')}): {total}."
-    return (f"Run {run.get('started', '?')} on Python {run.get('python', '?')} ({run.get('platform', '?')}): "
-            f"{total} in {run.get('duration_s', '?')} s.")
+        line = f"Merged from {len(run['merged'])} runs (Python {run.get('python', '?')}): {total}."
+    else:
+        line = (f"Run {run.get('started', '?')} on Python {run.get('python', '?')} ({run.get('platform', '?')}): "
+                f"{total} in {run.get('duration_s', '?')} s.")
+    if run.get("complete", True) is False:
+        missing = len(run.get("not_run") or [])
+        line += (f" INCOMPLETE: {run.get('incomplete_reason') or 'stopped early'}; "
+                 f"{missing} selected cell{'' if missing == 1 else 's'} did not run.")
+    return line
 
 
 def legend() -> list[str]:
     lines = [f"{GLYPHS[v]}  {MEANING[v]}" for v in VERDICTS]
     lines.append(f"{DIFFERS}  after a glyph: the cell differs from its recorded expectation (the test failed)")
+    lines.append(f"{INTERMITTENT}  after a glyph: intermittent, the cell varied over --repeat runs")
     return lines
 
 
@@ -207,7 +221,12 @@ def markdown(matrix: Matrix) -> str:
     out += ["Clients:", ""]
     for c in matrix.clients:
         out.append(f"- `{c['id']}`: {c['library']} {c['version']}" + (f" ({c['mode']})" if c.get("mode") else ""))
-    out += ["", "Legend: " + "; ".join(f"{GLYPHS[v]} {v}" for v in VERDICTS) + f"; {DIFFERS} differs from expectation", ""]
+    out += ["", "Legend: " + "; ".join(f"{GLYPHS[v]} {v}" for v in VERDICTS)
+            + f"; {DIFFERS} differs from expectation; {INTERMITTENT} intermittent", ""]
+    missing = matrix.run.get("not_run") or []
+    if missing:
+        out += ["## Cells selected but not run", ""]
+        out += [f"- `{m.get('scenario')}` with `{m.get('client')}`" for m in missing] + [""]
     index = matrix._index()
     for security in (True, False):
         groups = _grouped(matrix, security)
@@ -234,7 +253,8 @@ def markdown(matrix: Matrix) -> str:
         for c in matrix.clients:
             cell = index.get((s["id"], c["id"]))
             if cell is not None:
-                out.append(f"- `{c['id']}` {glyph(cell)} {cell.verdict}: {md_escape(cell.summary)}")
+                out.append(f"- `{c['id']}` {glyph(cell)} {cell.verdict}: {md_escape(cell.summary)}"
+                           + (f" (intermittent: {md_escape(variants_text(cell))})" if cell.intermittent else ""))
         out.append("")
     return "\n".join(out)
 

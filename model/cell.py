@@ -405,11 +405,51 @@ class Observation:
 
 @dataclass(frozen=True)
 class Expected:
+    """A cell's recorded outcome; a known-intermittent cell also accepts the outcomes in ``also``
+    (like wpt's expected lists): it passes on any of them."""
+
     verdict: str
     summary: str
+    also: tuple[tuple[str, str], ...] = ()
 
-    def to_json(self) -> dict[str, str]:
-        return {"verdict": self.verdict, "summary": self.summary}
+    def outcomes(self) -> tuple[tuple[str, str], ...]:
+        """Every accepted (verdict, summary), the main one first."""
+        return ((self.verdict, self.summary), *self.also)
+
+    def accepts(self, verdict: str, summary: str) -> bool:
+        return (verdict, summary) in self.outcomes()
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"verdict": self.verdict, "summary": self.summary}
+        if self.also:
+            out["also"] = [{"verdict": v, "summary": s} for v, s in self.also]
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Expected:
+        also = tuple((str(a["verdict"]), str(a["summary"])) for a in data.get("also") or ())
+        return cls(str(data["verdict"]), str(data["summary"]), also)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One outcome of a cell run several times (``--repeat N``), and how often it came."""
+
+    verdict: str
+    summary: str
+    count: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "summary": self.summary, "count": self.count}
+
+
+def variants_of(outcomes: list[tuple[str, str]]) -> tuple[Variant, ...]:
+    """Outcomes of repeated runs -> their variants, the most frequent first (ties: first seen)."""
+    counts: dict[tuple[str, str], int] = {}
+    for outcome in outcomes:
+        counts[outcome] = counts.get(outcome, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: -item[1])  # stable: first seen wins a tie
+    return tuple(Variant(v, s, n) for (v, s), n in ranked)
 
 
 @dataclass(frozen=True)
@@ -424,10 +464,17 @@ class Cell:
     expected: Expected | None = None
     outcome: str = "passed"
     duration_ms: float = 0.0
+    #: Under ``--repeat N``: every outcome seen and its count (the cell shows the most frequent).
+    variants: tuple[Variant, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.scenario, self.client)
+
+    @property
+    def intermittent(self) -> bool:
+        """Whether repeated runs of this cell gave more than one verdict or summary."""
+        return len(self.variants) > 1
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -439,6 +486,7 @@ class Cell:
             "expected": self.expected.to_json() if self.expected else None,
             "outcome": self.outcome,
             "duration_ms": round(self.duration_ms, 1),
+            **({"variants": [v.to_json() for v in self.variants]} if self.variants else {}),
         }
 
     @classmethod
@@ -450,7 +498,8 @@ class Cell:
             verdict=data["verdict"],
             summary=data["summary"],
             observed=data.get("observed"),
-            expected=Expected(exp["verdict"], exp["summary"]) if exp else None,
+            expected=Expected.from_json(exp) if exp else None,
             outcome=data.get("outcome", "passed"),
             duration_ms=float(data.get("duration_ms", 0.0)),
+            variants=tuple(Variant(v["verdict"], v["summary"], int(v["count"])) for v in data.get("variants") or ()),
         )

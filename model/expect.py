@@ -17,7 +17,13 @@ takes the base, then applies the sections that match it, least specific first.
 
 A cell whose verdict and summary match its expectation passes in pytest; one that
 differs fails with a diff: the behaviour changed, or a bug was fixed, and either
-is news. ``pytest --update-expectations`` rewrites the files from a run, merging:
+is news. A known-intermittent cell lists its other accepted outcomes under ``also``
+(``{"verdict": ..., "summary": ..., "also": [{"verdict": ..., "summary": ...}]}``) and
+passes on any of them; a cell run several times (``--repeat``) passes when every outcome
+it gave is accepted. An update records an intermittent cell as that set, and leaves out
+``timeout`` and ``error`` cells unless asked (``left_out``).
+
+``pytest --update-expectations`` rewrites the files from a run, merging:
 cells that did not run keep their old record. On the recorded version it updates the
 base; on any other version it writes the cells that differ from the base into that
 version's section (the most specific matching one, else a new one: ``python 3.13`` for
@@ -31,12 +37,12 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.cell import VERDICTS, Cell, Expected
+from model.cell import VERDICTS, Cell, Expected, Variant
 
 
 def _umask() -> int:
@@ -118,8 +124,8 @@ class Expectations:
 
 
 def _cells(raw: Mapping[str, Any]) -> dict[str, Expected]:
-    loaded = {sid: Expected(str(e["verdict"]), str(e["summary"])) for sid, e in raw.items()}
-    wrong = sorted({e.verdict for e in loaded.values()} - set(VERDICTS))
+    loaded = {sid: Expected.from_json(e) for sid, e in raw.items()}
+    wrong = sorted({v for e in loaded.values() for v, _ in e.outcomes()} - set(VERDICTS))
     if wrong:
         raise ValueError(f"unknown verdict {wrong[0]!r} (known: {', '.join(VERDICTS)})")
     return loaded
@@ -160,20 +166,56 @@ def load_all(folder: Path, clients: Iterable[str]) -> dict[str, Expectations]:
     return {client: load(folder, client) for client in clients}
 
 
-def diff(expected: Expected | None, verdict: str, summary: str) -> str | None:
-    """A readable difference, or None when the cell matches its expectation."""
+def diff(expected: Expected | None, verdict: str, summary: str,
+         variants: Sequence[Variant] = ()) -> str | None:
+    """A readable difference, or None when the cell matches its expectation.
+
+    A cell run several times (``variants``) matches when its expectation accepts every
+    outcome seen (a known-intermittent cell lists them all, ``Expected.also``).
+    """
+    seen = [(v.verdict, v.summary, f" ({v.count}x)") for v in variants] or [(verdict, summary, "")]
     if expected is None:
+        observed = "; ".join(f"{v}: {s}{n}" for v, s, n in seen)
         return (
-            f"no expectation recorded for this cell (observed: {verdict}: {summary}); "
+            f"no expectation recorded for this cell (observed: {observed}); "
             "run `pytest --update-expectations` and review the diff"
         )
-    if expected.verdict == verdict and expected.summary == summary:
+    if all(expected.accepts(v, s) for v, s, _ in seen):
         return None
     lines = ["behaviour differs from the recorded expectation:"]
-    lines.append(f"  - expected: {expected.verdict}: {expected.summary}")
-    lines.append(f"  + observed: {verdict}: {summary}")
+    lines += [f"  - expected: {v}: {s}" for v, s in expected.outcomes()]
+    lines += [f"  + observed: {v}: {s}{n}" for v, s, n in seen]
+    if len(seen) > 1:
+        lines.append("(intermittent: the cell varied over its repeated runs)")
     lines.append("(a changed library or a fixed bug: if this is right, run `pytest --update-expectations`)")
     return "\n".join(lines)
+
+
+#: Verdicts ``--update-expectations`` leaves out unless asked (``--update-include``): they say
+#: something about the machine (a timeout) or the harness (an error), not the library.
+UNSTABLE = ("timeout", "error")
+
+
+def left_out(cell: Cell, include: Iterable[str] = ()) -> str | None:
+    """Why an update does not record ``cell`` (None: it is recorded)."""
+    if cell.outcome == "skipped":
+        return "skipped"  # the environment (a missing library, a port), never the library
+    verdicts = {v.verdict for v in cell.variants} or {cell.verdict}
+    unstable = sorted(verdicts & (set(UNSTABLE) - set(include)))
+    return f"verdict {'/'.join(unstable)}" if unstable else None
+
+
+def recorded(cell: Cell, old: Expected | None) -> dict[str, Any]:
+    """What an update writes for a cell: its outcome; every variant of an intermittent one.
+
+    A known-intermittent expectation that still accepts a steady run's outcome is kept, so a
+    run that happened not to vary does not forget the other outcomes."""
+    if cell.intermittent:
+        first, *rest = cell.variants
+        return Expected(first.verdict, first.summary, tuple((v.verdict, v.summary) for v in rest)).to_json()
+    if old is not None and old.also and old.accepts(cell.verdict, cell.summary):
+        return old.to_json()
+    return Expected(cell.verdict, cell.summary).to_json()
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -206,17 +248,20 @@ def target_section(exp: Expectations, library: str, version: str) -> str:
     return section_key(library, version)
 
 
-def update(folder: Path, cells: Iterable[Cell], clients: dict[str, dict[str, Any]]) -> list[Path]:
+def update(folder: Path, cells: Iterable[Cell], clients: dict[str, dict[str, Any]],
+           include: Iterable[str] = ()) -> list[Path]:
     """Merge the run's graded cells into the files; return the files written.
 
     On the recorded version (or with no file yet) the base ``cells`` are merged. On another
     version only that version's section changes: a cell that differs from what the other
     matching sections and the base give is written there, one that agrees is dropped from it.
+    Cells ``left_out`` (skipped; ``timeout`` or ``error`` unless in ``include``) are not written.
     """
+    include = tuple(include)
     by_client: dict[str, list[Cell]] = {}
     for cell in cells:
-        if cell.outcome == "skipped" or cell.verdict == "error":
-            continue  # the environment or our harness, never the library's behaviour
+        if left_out(cell, include):
+            continue
         by_client.setdefault(cell.client, []).append(cell)
     written = []
     for client, new in sorted(by_client.items()):
@@ -233,23 +278,24 @@ def update(folder: Path, cells: Iterable[Cell], clients: dict[str, dict[str, Any
         on = {k: dict(v) for k, v in (old.get("on") or {}).items()}
         if not exp.version or not version or version == exp.version:
             for cell in new:
-                base[cell.scenario] = {"verdict": cell.verdict, "summary": cell.summary}
-            recorded = version or exp.version
+                base[cell.scenario] = recorded(cell, exp.cells.get(cell.scenario))
+            recorded_version = version or exp.version
         else:
             key = target_section(exp, library, version)
             reference = Expectations(exp.library, exp.version, exp.cells,
                                      {k: v for k, v in exp.on.items() if k != key}).resolve(version)
             section = on.setdefault(key, {})
             for cell in new:
-                if reference.get(cell.scenario) == Expected(cell.verdict, cell.summary):
+                entry = recorded(cell, exp.on.get(key, {}).get(cell.scenario) or reference.get(cell.scenario))
+                if reference.get(cell.scenario) == Expected.from_json(entry):
                     section.pop(cell.scenario, None)
                 else:
-                    section[cell.scenario] = {"verdict": cell.verdict, "summary": cell.summary}
-            recorded = exp.version
+                    section[cell.scenario] = entry
+            recorded_version = exp.version
         doc: dict[str, Any] = {
             "client": client,
             "library": library,
-            "version": recorded,
+            "version": recorded_version,
             "cells": dict(sorted(base.items())),
         }
         if on:

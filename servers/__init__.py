@@ -26,6 +26,7 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from model.script import Script
 from servers.certs import Certs, make_certs
@@ -62,11 +63,13 @@ class Servers:
     tls: Kit | None = None
     started: dict[str, HTTPServer | ClosedPort] = field(default_factory=dict)
     port80_problem: str | None = None
+    #: Where the certificates' private folder is made (the run's private folder), else the system's.
+    temp_parent: Path | None = None
     #: Servers start on first use, and cells may run side by side (fixtures/ahead.py).
     _starting: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def start(self) -> Servers:
-        self.certs = make_certs()
+        self.certs = make_certs(self.temp_parent)
         try:
             self.started["http"] = HTTPServer(self.registry).start()
             self.started["https"] = HTTPServer(self.registry, tls=self.certs.server_context()).start()
@@ -154,3 +157,5 @@ class Servers:
         for server in self.started.values():
             server.stop()
         self.started.clear()
+        if self.certs is not None:  # the CA file and any client key go with the servers
+            self.certs.remove()

@@ -35,8 +35,12 @@ from servers.routes import Registry, Route
 #: Limits that keep a misbehaving client from exhausting the server.
 MAX_HEAD = 256 * 1024
 MAX_BODY = 64 * 1024 * 1024
-#: How long a connection may sit idle between requests before the server closes it.
+#: How long a connection may sit idle between requests before the server closes it (and how
+#: long a request head may take to arrive).
 IDLE = 10.0
+#: How long a request body may take to arrive once its head is in: a stalled upload is
+#: answered 408 and its connection closed, as a stalled head is closed after IDLE.
+BODY_TIMEOUT = 10.0
 
 BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
@@ -72,6 +76,18 @@ def send_then_fin(writer: asyncio.StreamWriter, data: bytes) -> None:
 
 class BadRequest(Exception):
     """The request cannot be parsed; the message says why."""
+
+    status = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+
+class SlowBody(BadRequest):
+    """The request body did not arrive within BODY_TIMEOUT.
+
+    RFC 9110 §15.5.9: "The 408 (Request Timeout) status code indicates that the server did
+    not receive a complete request message within the time that it was prepared to wait."
+    """
+
+    status = b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
 
 def parse_head(head: bytes) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
@@ -147,12 +163,22 @@ async def read_chunked(reader: asyncio.StreamReader, raw: bytearray) -> tuple[by
 
 async def read_body(reader: asyncio.StreamReader, framing: str, length: int,
                     raw: bytearray) -> tuple[bytes, tuple[tuple[str, str], ...]]:
-    """A request's body by its framing, and its trailers if chunked; ``raw`` grows with what was read."""
-    if framing == "chunked":
-        return await read_chunked(reader, raw)
-    body = await reader.readexactly(length) if length else b""
-    raw += body
-    return body, ()
+    """A request's body by its framing, and its trailers if chunked; ``raw`` grows with what was read.
+
+    Bounded in time (BODY_TIMEOUT, read when called): SlowBody when the body stalls."""
+    async def read() -> tuple[bytes, tuple[tuple[str, str], ...]]:
+        if framing == "chunked":
+            return await read_chunked(reader, raw)
+        body = await reader.readexactly(length) if length else b""
+        raw.extend(body)
+        return body, ()
+
+    if framing == "none":
+        return b"", ()
+    try:
+        return await asyncio.wait_for(read(), BODY_TIMEOUT)
+    except asyncio.TimeoutError:
+        raise SlowBody(f"request body not complete within {BODY_TIMEOUT:g} s") from None
 
 
 class HTTPServer:
@@ -292,7 +318,7 @@ class HTTPServer:
             partial = getattr(exc, "partial", b"") or b""
             self._invalid(conn, bytes(raw) + partial, str(exc) or type(exc).__name__, route)
             captured()
-            writer.write(BAD_REQUEST)
+            writer.write(exc.status if isinstance(exc, BadRequest) else BAD_REQUEST)
             return None
         capture = Capture(method, target, version, headers, body, framing, bytes(raw), conn, trailers,
                           server=self.authority, tls=self.tls_seen(writer),

@@ -79,6 +79,27 @@ def destination(host: str | None) -> str | None:
     return None
 
 
+def authority(target: str) -> tuple[str, int] | None:
+    """A CONNECT target -> (host, port), an IPv6 literal without its brackets; None when malformed.
+
+    RFC 9110 §9.3.6: CONNECT's request target is "only the host and port number of the
+    tunnel destination, separated by a colon ... a client MUST send the port number".
+    RFC 3986 §3.2.2: an IPv6 literal is "enclosed in square brackets".
+    """
+    if target.startswith("["):
+        host, sep, rest = target[1:].partition("]")
+        if not sep or not host or not rest.startswith(":"):
+            return None
+        port = rest[1:]
+    else:
+        host, sep, port = target.rpartition(":")
+        if not sep or not host or ":" in host or "[" in host or "]" in host:
+            return None
+    if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
+        return None
+    return host, int(port)
+
+
 def upstream_head(method: str, target: str, headers: tuple[tuple[str, str], ...], body_len: int) -> bytes:
     """The request as forwarded to the origin: origin-form, hop-by-hop fields replaced."""
     url = urlsplit(target)
@@ -119,8 +140,8 @@ class ProxyServer(HTTPServer):
             method, target, version, headers = parse_head(head[:-4])
             framing, length = framing_of(headers)
             body, trailers = await read_body(reader, framing, length, raw)
-        except BadRequest:
-            writer.write(status(400, "Bad Request"))
+        except BadRequest as exc:
+            writer.write(exc.status)
             return
         capture = Capture(method, target, version, headers, body, framing, bytes(raw), conn, trailers,
                           server=self.authority)
@@ -172,10 +193,14 @@ class ProxyServer(HTTPServer):
         if not self._record(self.registry.find(capture.raw), capture, writer):
             return
         url = urlsplit(capture.target)
-        if url.scheme != "http":
+        try:
+            port = url.port or 80
+        except ValueError:  # a port that is not a number, or out of range
+            port = None
+        if url.scheme != "http" or port is None or not url.hostname:
             writer.write(status(400, "Bad Request"))
             return
-        upstream = await self._open(url.hostname, url.port or 80, writer)
+        upstream = await self._open(url.hostname, port, writer)
         if upstream is None:
             return
         up_reader, up_writer = upstream
@@ -191,8 +216,11 @@ class ProxyServer(HTTPServer):
 
     async def _tunnel(self, capture: Capture, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """CONNECT: a blind tunnel; the cell is found from the origin's side of it."""
-        host, _, port = capture.target.rpartition(":")
-        upstream = await self._open(host, int(port) if port.isdigit() else None, writer)
+        where = authority(capture.target)
+        if where is None:
+            writer.write(status(400, "Bad Request"))
+            return
+        upstream = await self._open(*where, writer)
         if upstream is None:
             return
         up_reader, up_writer = upstream

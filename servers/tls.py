@@ -48,7 +48,7 @@ import trustme
 
 from model.cell import TLSSeen
 from model.loop import LoopThread
-from servers.certs import LOOPBACK_NAMES, Certs
+from servers.certs import LOOPBACK_NAMES, Certs, private_file
 from servers.http import MAX_HEAD, HTTPServer
 from servers.routes import Registry
 
@@ -57,6 +57,8 @@ MAX_HELLO = 64 * 1024
 HELLO_WAIT = 5.0
 HELLO_POLL = 0.002
 HANDSHAKE_TIMEOUT = 5.0
+#: The pause before accepting again after an accept failed with the listener open (EMFILE ...).
+ACCEPT_RETRY = 0.1
 #: The name in the client certificate the https-client-cert server asks for.
 CLIENT_IDENTITY = "client@clientmatrix.example"
 
@@ -259,12 +261,18 @@ class HelloServer(HTTPServer):
         task.add_done_callback(self._tasks.discard)
 
     async def _accept(self, listener: socket.socket) -> None:
+        """Accept until the listener is closed. An accept that fails while it is open (too many
+        open files, no buffer space) is retried after a pause, as asyncio's own servers do, so
+        one exhaustion never stops a server for good."""
         loop = asyncio.get_running_loop()
         while True:
             try:
                 conn, _ = await loop.sock_accept(listener)
-            except OSError:  # the listener was closed
-                return
+            except OSError:
+                if self._listener is not listener or listener.fileno() < 0:
+                    return  # the listener was closed: the server is stopping
+                await asyncio.sleep(ACCEPT_RETRY)
+                continue
             self._spawn(self._greet(conn))
 
     async def _greet(self, conn: socket.socket) -> None:
@@ -308,11 +316,10 @@ class HelloServer(HTTPServer):
 # -- certificates and contexts ---------------------------------------------------
 
 
-def serving(chain_pem: bytes) -> ssl.SSLContext:
+def serving(certs: Certs, chain_pem: bytes) -> ssl.SSLContext:
     """A server context presenting ``chain_pem`` (key + certificates, PEM), offering http/1.1."""
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    with trustme.Blob(chain_pem).tempfile() as path:  # ssl loads a chain from files only
-        ctx.load_cert_chain(path)
+    certs.load_chain(ctx, chain_pem)  # through the run's private folder: ssl reads files only
     ctx.set_alpn_protocols(["http/1.1"])
     return ctx
 
@@ -377,8 +384,8 @@ class Kit:
         """The client certificate (issued by the session CA) and its key, as files."""
         leaf = self.certs.ca.issue_cert(CLIENT_IDENTITY)
         cert, key = self.certs.folder / "client-cert.pem", self.certs.folder / "client-key.pem"
-        cert.write_bytes(b"".join(p.bytes() for p in leaf.cert_chain_pems))
-        key.write_bytes(leaf.private_key_pem.bytes())
+        private_file(cert, b"".join(p.bytes() for p in leaf.cert_chain_pems))
+        private_file(key, leaf.private_key_pem.bytes())
         return str(cert), str(key)
 
     def start(self, name: str, registry: Registry, loop: LoopThread | None = None) -> HelloServer:
@@ -401,7 +408,7 @@ class Kit:
 
 
 def session_leaf(kit: Kit) -> ssl.SSLContext:
-    return serving(kit.certs.leaf.private_key_and_cert_chain_pem.bytes())
+    return serving(kit.certs, kit.certs.leaf.private_key_and_cert_chain_pem.bytes())
 
 
 def issued(*names: str, **validity: dt.datetime) -> Callable[[Kit], ssl.SSLContext]:
@@ -409,14 +416,14 @@ def issued(*names: str, **validity: dt.datetime) -> Callable[[Kit], ssl.SSLConte
 
     def make(kit: Kit) -> ssl.SSLContext:
         leaf = kit.certs.ca.issue_cert(*names, **validity)  # type: ignore[arg-type]
-        return serving(leaf.private_key_and_cert_chain_pem.bytes())
+        return serving(kit.certs, leaf.private_key_and_cert_chain_pem.bytes())
 
     return make
 
 
 def other_ca(kit: Kit) -> ssl.SSLContext:
     leaf = trustme.CA(organization_name="clientmatrix untrusted CA").issue_cert(*LOOPBACK_NAMES)
-    return serving(leaf.private_key_and_cert_chain_pem.bytes())
+    return serving(kit.certs, leaf.private_key_and_cert_chain_pem.bytes())
 
 
 def versions(low: ssl.TLSVersion, high: ssl.TLSVersion, ciphers: str | None = None) -> Callable[[Kit], ssl.SSLContext]:
@@ -475,15 +482,15 @@ class Kind:
 
 
 def full_chain(kit: Kit) -> ssl.SSLContext:
-    return serving(kit.chained_leaf.private_key_and_cert_chain_pem.bytes())
+    return serving(kit.certs, kit.chained_leaf.private_key_and_cert_chain_pem.bytes())
 
 
 def chain_leaf_only(kit: Kit) -> ssl.SSLContext:
-    return serving(leaf_only(kit.chained_leaf))
+    return serving(kit.certs, leaf_only(kit.chained_leaf))
 
 
 def self_signed(kit: Kit) -> ssl.SSLContext:
-    return serving(self_signed_leaf(LOOPBACK_NAMES))
+    return serving(kit.certs, self_signed_leaf(LOOPBACK_NAMES))
 
 
 TLS13, TLS10, TLS11 = ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1

@@ -46,8 +46,9 @@
     const cell = row.cells[cid];
     if (!cell) return `<td class="none" aria-label="no cell"></td>`;
     const odd = row.cons.odd.includes(cid);
-    const differs = cell.o === "failed" ? "*" : "";
-    const title = `${cid}: ${cell.v}: ${cell.m}` + (odd ? " (odd one out)" : "") + (differs ? " (differs from expectation)" : "");
+    const differs = (cell.o === "failed" ? "*" : "") + (cell.n ? "~" : "");
+    const title = `${cid}: ${cell.v}: ${cell.m}` + (odd ? " (odd one out)" : "") + (cell.o === "failed" ? " (differs from expectation)" : "") +
+      (cell.n ? " (intermittent)" : "");
     return `<td><button type="button" class="c v-${cell.v}${odd ? " odd" : ""}" data-s="${esc(row.id)}" data-c="${esc(cid)}"` +
       ` title="${esc(title)}"><span class="g" aria-hidden="true">${GLYPH[cell.v]}${differs}</span>` +
       `<span class="t">${cell.v}</span>${odd ? '<span class="oddmark">≠</span>' : ""}</button></td>`;
@@ -136,6 +137,7 @@
         ["verdict", `<span class="verdict v-${cell.v}">${GLYPH[cell.v]} ${cell.v}</span>` +
           (odd ? " ≠ odd one out: most clients " + esc(row.cons.verdict ? row.cons.verdict + ": " + row.cons.summary : "disagree") : "")],
         ["summary", esc(cell.m)],
+        ["intermittent", cell.n ? cell.n.map(v => esc(v.verdict + " x" + v.count + ": " + v.summary)).join("<br>") : ""],
         ["expected", cell.e ? esc(cell.e.verdict + ": " + cell.e.summary) : "<em>no expectation recorded</em>"],
         ["pytest", esc(cell.o) + (cell.o === "failed" ? " (differs from the expectation)" : "")],
         ["options", x.options && Object.keys(x.options).length ? `<code>${esc(JSON.stringify(x.options))}</code>` : "library defaults"]]);
