@@ -102,8 +102,9 @@ def bracketed(obs: Observation) -> Result:
         return found
     netloc, host = found
     good = netloc.startswith("[::1]") and host.startswith("[::1]")
-    return Result(good, f"target authority {wire(netloc.rsplit(':', 1)[0])}, Host: "
-                        f"{wire(host.rsplit(':', 1)[0])}; {outcome(obs)}")
+    # What the caller got next is our proxy's answer to that target (502: nothing listens on
+    # ::1; 400 or a hang-up for a target it cannot parse): not the library's, so not shown.
+    return Result(good, f"target authority {wire(netloc.rsplit(':', 1)[0])}, Host: {wire(host.rsplit(':', 1)[0])}")
 
 
 def no_userinfo(obs: Observation) -> Result:
