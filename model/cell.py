@@ -135,6 +135,18 @@ class Call:
     #: Also report the library's default timeouts, read from the client the call used
     #: through its public API (``got.extra["timeouts"]``).
     report_timeouts: bool = False
+    #: Also record how many redirects the library follows by default before it gives up,
+    #: read through its public API (``options["redirect_limit"]``: options survive an exception).
+    report_redirect_limit: bool = False
+    #: Run the call in a fresh interpreter started with the cell's environment (``fixtures.fresh``):
+    #: for what a library reads once, at import or start-up (CA variables).
+    fresh: bool = False
+    #: Record which optional decoder packages are installed (``options["decoders"]``): they
+    #: change what several libraries offer in Accept-Encoding and can decode (br, zstd).
+    report_decoders: bool = False
+    #: Record the warnings the library emits during the call (``got.extra["warnings"]``).
+    #: Only where a row asks: the warnings module is process-wide state.
+    record_warnings: bool = False
 
     # -- Fields an adapter must declare it translates (``Adapter.translates``, see OPT_IN):
     # left at their default they are "not used"; an adapter that does not declare one
@@ -193,6 +205,8 @@ def uses(call: Call, name: str) -> bool:
     default = next(f for f in fields(Call) if f.name == name)
     value = getattr(call, name)
     if default.default is not MISSING:
+        if isinstance(value, (list, tuple)) and not value and default.default == ():
+            return False  # an empty list (a call that went through JSON) is "not used" too
         return bool(value != default.default)
     return True
 
@@ -392,6 +406,9 @@ class Observation:
     options: dict[str, Any] = field(default_factory=dict)
     server_errors: tuple[str, ...] = ()
     elapsed: float = 0.0
+    #: Every ClientHello the TLS servers read during the cell, in order (its SNI, offered
+    #: ALPN and versions: servers.tls), including connections that never carried a request.
+    hellos: tuple[TLSSeen, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -400,6 +417,7 @@ class Observation:
             "error": self.error.to_json() if self.error else None,
             "options": self.options,
             **({"server_errors": list(self.server_errors)} if self.server_errors else {}),
+            **({"hellos": list(self.hellos)} if self.hellos else {}),
         }
 
 

@@ -44,6 +44,14 @@ def outcome(obs: Observation) -> str:
     return f"got {obs.got.status}"
 
 
+def with_decoders(obs: Observation) -> str:
+    """`` (brotli, zstandard installed)``: the optional decoders a row reporting defaults ran with."""
+    found = obs.options.get("decoders")
+    if found is None:
+        return ""
+    return " (no optional decoder installed)" if found == "none" else f" ({found} installed)"
+
+
 def status_seen(obs: Observation) -> int | None:
     """The status the caller can see: returned, or carried by an http-status error."""
     if obs.got is None:

@@ -10,6 +10,11 @@ questions about a response:
     tolerates(body)   either is right: the exact body, or an error; a wrong body
                       (misframed, extra bytes kept) is what fails
 
+Where the framing decides where a message ends, the row's script is ``kept(...)``: the
+server keeps the connection open after the response (``Linger``), and its check is
+``framed(check, body)``: a response the caller only got when the server finally closed
+the connection is a missed message end, whatever its body looks like.
+
 Summaries name the outcome in stable words: ``refused: raised IncompleteRead
 (incomplete-body)``, ``got 200, body intact (11 bytes)``, ``accepted: got 200,
 truncated silently: 5 of 10 bytes``. Byte counts appear only where the server's
@@ -22,7 +27,9 @@ from collections.abc import Callable
 
 from model.cell import Got, Observation, excerpt
 from model.checks import outcome
-from model.scenario import Check, Result, bad, ok
+from model.scenario import Check, Checked, Result, bad, ok, wrong_of
+from model.script import Linger, Raw, Stream
+from model.wrong import answer, raised
 
 #: How much of an unexpected body a summary shows.
 SHOWN = 40
@@ -76,7 +83,13 @@ def delivers(body: bytes, status: int = 200, detail: Detail | None = None,
         right = obs.got.status == status and obs.got.body == body and (good is None or good(obs.got))
         return Result(right, delivered(obs, body, detail))
 
-    return check
+    return Checked(check, (answer(status, misframed(body)), raised("incomplete-body")),
+                   right=() if good is not None else (answer(status, body),))
+
+
+def misframed(body: bytes) -> bytes:
+    """A wrong body for a wrong answer: cut short, or (an empty one) with bytes kept after it."""
+    return body[:-1] if body else b"hello"
 
 
 def refuses(full: bytes | None = None, detail: Detail | None = None) -> Check:
@@ -91,7 +104,8 @@ def refuses(full: bytes | None = None, detail: Detail | None = None) -> Check:
             return ok(f"refused: {outcome(obs)}{tries(obs)}")
         return bad(f"accepted: {delivered(obs, full, detail)}")
 
-    return check
+    return Checked(check, (answer(200, full[: len(full) // 2] if full else b"hello"),),
+                   right=(raised("incomplete-body"),))
 
 
 def tolerates(body: bytes, status: int = 200, detail: Detail | None = None) -> Check:
@@ -103,7 +117,35 @@ def tolerates(body: bytes, status: int = 200, detail: Detail | None = None) -> C
         assert obs.got is not None
         return Result(obs.got.status == status and obs.got.body == body, delivered(obs, body, detail))
 
-    return check
+    return Checked(check, (answer(status, body + b" world"), answer(status, misframed(body))),
+                   right=(answer(status, body), raised("invalid-framing")))
+
+
+#: How long the server keeps a connection open after a framed response, waiting for the
+#: client's next request. A client still reading finishes only when it closes.
+LINGER = 1.5
+#: A response that took this long came with the server's close, not with its framing.
+AT_CLOSE = LINGER * 0.9
+
+
+def kept(*steps: bytes | Stream) -> Raw:
+    """Exact bytes, then the connection stays open (``Linger``): the framing must end the message."""
+    return Raw((*steps, Linger(LINGER)), close=False)
+
+
+def framed(check: Check, body: bytes, status: int = 200) -> Checked:
+    """``check``, and the message ended by its framing: a response the caller got only when
+    the server closed the connection (after ``LINGER`` s of waiting for the next request)
+    is a missed message end, whatever its body looks like."""
+
+    def run(obs: Observation) -> Result:
+        result = check(obs)
+        if returned(obs) and obs.elapsed >= AT_CLOSE:
+            return bad(f"{result.summary}; only when the server closed the connection: the message end was missed")
+        return result
+
+    right = check.right if isinstance(check, Checked) else ()
+    return Checked(run, (*wrong_of(check), answer(status, body, elapsed=LINGER)), right=right)
 
 
 def field_words(name: str) -> Detail:

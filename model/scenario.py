@@ -23,6 +23,13 @@ A check may instead say the library leaves the step to its caller by design
 The summary is the short, *stable* description of the behaviour that the
 expectations files hold: it must not contain ports, timings or tokens.
 A failing server or a check that raises is the harness's bug: verdict ``error``.
+
+Wrong answers (the guard, ``tests/test_wrong.py``): every graded row (MUST, SHOULD)
+carries at least one made-up observation that breaks what its title names (the
+body short, the header kept, the redirect not followed), and the guard asserts
+that its check does not pass it. A check factory attaches them to the check it
+returns (``Checked(check, wrong)``, built with ``model.wrong``), so every row the
+factory makes has them; a row adds its own with ``Scenario(wrong=...)``.
 """
 
 from __future__ import annotations
@@ -62,6 +69,25 @@ Check = Callable[[Observation], Result]
 
 
 @dataclass(frozen=True)
+class Checked:
+    """A check with the wrong answers it must not pass: what its factory knows breaks it."""
+
+    run: Callable[[Observation], Result]
+    wrong: tuple[Observation, ...] = ()
+    #: Optional: observations that must pass, the wrong answers' right twins (the guard
+    #: then shows the check tells the two apart, not that it fails everything).
+    right: tuple[Observation, ...] = ()
+
+    def __call__(self, obs: Observation) -> Result:
+        return self.run(obs)
+
+
+def wrong_of(check: Check) -> tuple[Observation, ...]:
+    """The wrong answers a check carries (none for a plain function)."""
+    return check.wrong if isinstance(check, Checked) else ()
+
+
+@dataclass(frozen=True)
 class Scenario:
     id: str
     title: str
@@ -70,7 +96,8 @@ class Scenario:
     check: Check
     request: Call = field(default_factory=Call)
     response: Response | Script | None = None
-    #: Which fixture server the request goes to: ``http``, ``https`` or ``http-80``.
+    #: Which fixture server the request goes to: ``http``, ``https``, ``http-80`` (``:80`` written
+    #: in the URL), ``http-80-implicit`` (the same server, no port in the URL) ...
     origin: str = "http"
     #: The protocol family whose clients are the columns of this row.
     protocol: str = "http"
@@ -82,10 +109,28 @@ class Scenario:
     #: The row's cells mostly wait (a timeout, a dripping body): they may run side by side
     #: with one another (fixtures/ahead.py). Never with ``env``: that is process-wide.
     waits: bool = False
+    #: Made-up observations that break what the title names, besides the check's own
+    #: (``Checked.wrong``): the guard asserts that none of them passes (tests/test_wrong.py).
+    wrong: tuple[Observation, ...] = ()
 
     @property
     def group(self) -> str:
         return self.id.split(".", 1)[0]
+
+    def wrong_answers(self) -> tuple[Observation, ...]:
+        """Every wrong answer of the row: its own, then its check's (``Checked.wrong``, or a
+        check object's ``wrong(scenario)`` method, as the WebSocket checks have)."""
+        if isinstance(self.check, Checked):
+            return self.wrong + self.check.wrong
+        method = getattr(self.check, "wrong", None)
+        return self.wrong + (tuple(method(self)) if callable(method) else ())
+
+    def right_answers(self) -> tuple[Observation, ...]:
+        """The check's right twins, which must pass: ``Checked.right``, or ``right(scenario)``."""
+        if isinstance(self.check, Checked):
+            return self.check.right
+        method = getattr(self.check, "right", None)
+        return (method(self),) if callable(method) else ()
 
     def meta(self) -> dict[str, Any]:
         return {

@@ -17,6 +17,13 @@ Both compile to a list of ``Action``s the server performs in order:
                     closes it or ``seconds`` pass (bounded: never forever)
     Stream(pieces)  write the pieces a generator produces, one at a time, so that a
                     large body is never held whole (bounded: at most ``MAX_STREAM`` bytes)
+    Linger(seconds) the response is complete: keep the connection open for the client's
+                    next request, but close it if none starts within ``seconds`` (a
+                    ``Raw(..., close=False)`` ends with it where framing decides where the
+                    message ends: a client that reads to the close shows it by waiting).
+                    A client that asked to close (``Connection: close``) is sent
+                    ``AFTER_END`` instead, then the close: bytes it never reads if it
+                    found the message's end, and that show in its body if it did not
 
 Header values and Raw bytes may name ``{origin}`` (``http://127.0.0.1:PORT``) and
 ``{base}`` (origin plus this cell's route prefix), so a Location can point back at
@@ -65,6 +72,15 @@ class Hold:
     seconds: float = MAX_HOLD
 
 
+#: What ``Linger`` sends a client that asked to close, after the message: never part of it.
+AFTER_END = b"[clientmatrix: bytes after the end of the message]"
+
+
+@dataclass(frozen=True)
+class Linger:
+    seconds: float = 1.0
+
+
 @dataclass(frozen=True)
 class Stream:
     """Bytes produced lazily: ``pieces()`` is called when the action runs, once per request."""
@@ -72,7 +88,7 @@ class Stream:
     pieces: Callable[[], Iterable[bytes]]
 
 
-Action = Send | Sleep | Close | Hold | Stream
+Action = Send | Sleep | Close | Hold | Stream | Linger
 
 
 #: ``{origin:NAME}`` or ``{base:NAME}``: a named fixture server's origin (plus the route prefix);

@@ -40,10 +40,12 @@ from servers.tls import CannotServe, Kit
 __all__ = ["Servers", "ServerUnavailable", "Route", "Script"]
 
 #: Which named server a scenario may ask for.
-ORIGINS = ("http", "https", "http-80", "http-other", "http-localhost", "proxy", "socks", "ws", "wss", "ws-raw",
-           "wss-raw", "closed")
+ORIGINS = ("http", "https", "http-80", "http-80-implicit", "http-other", "http-localhost", "proxy", "socks", "ws",
+           "wss", "ws-raw", "wss-raw", "closed")
 #: WebSocket servers, started on first use: name -> (kind, TLS).
 WS_ORIGINS = {"ws": ("echo", False), "wss": ("echo", True), "ws-raw": ("raw", False), "wss-raw": ("raw", True)}
+#: The port-80 server, addressed without a port in the URL.
+IMPLICIT_80 = "http-80-implicit"
 #: The login and password the run's .netrc holds for 127.0.0.1 (``{netrc_file}``).
 NETRC_LOGIN = ("netrc-user", "netrc-pass")
 #: How many loopback addresses to try for a port-80 server before giving up.
@@ -129,6 +131,10 @@ class Servers:
         raise ServerUnavailable(self.port80_problem)
 
     def url(self, name: str, route: Route, path: str) -> str:
+        """A URL on the named server; ``http-80-implicit`` is the port-80 server with the port left
+        out of the URL (``http://127.0.0.9/...``), as users write it."""
+        if name == IMPLICIT_80:
+            return self.server("http-80").origin.removesuffix(":80") + route.prefix + path
         return self.server(name).origin + route.prefix + path
 
     def netrc_file(self) -> str:

@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 from model.cell import Capture, TLSSeen
 from model.loop import LoopThread
-from model.script import MAX_STREAM, Close, Context, Hold, Send, Sleep, Stream
+from model.script import AFTER_END, MAX_HOLD, MAX_STREAM, Close, Context, Hold, Linger, Send, Sleep, Stream
 from servers.routes import Registry, Route
 
 #: Limits that keep a misbehaving client from exhausting the server.
@@ -203,6 +203,8 @@ class HTTPServer:
         self.port = port
         self._server: asyncio.Server | None = None
         self._conns = itertools.count(1)
+        #: A connection's wait for its next request, when a script's ``Linger`` shortened it.
+        self._linger: dict[int, float] = {}
 
     @property
     def scheme(self) -> str:
@@ -257,6 +259,7 @@ class HTTPServer:
         except Exception:  # a bug of ours outside any cell: kept for the run, server goes on
             self.registry.orphans.append(f"server error: {traceback.format_exc(limit=3)}")
         finally:
+            self._linger.pop(conn, None)
             writer.close()
 
     async def _exchange(
@@ -265,7 +268,7 @@ class HTTPServer:
         """Serve one request on a connection; None when the connection is done."""
         raw = bytearray()
         try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE)
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self._linger.pop(conn, IDLE))
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
                 ConnectionError, ssl.SSLError) as exc:
             partial = getattr(exc, "partial", b"") or b""
@@ -356,6 +359,12 @@ class HTTPServer:
                 except asyncio.TimeoutError:
                     pass
                 return None
+            elif isinstance(action, Linger):
+                if not self._keep_alive(capture):  # the client closes after this response
+                    writer.write(AFTER_END)
+                    await writer.drain()
+                    return None
+                self._linger[conn] = min(action.seconds, MAX_HOLD)
             elif isinstance(action, Close):
                 if action.reset:
                     drop(writer, reset=True)

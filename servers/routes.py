@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from model.cell import Capture
+from model.cell import Capture, TLSSeen
 from model.script import TOKEN_PATH, Script
 
 PREFIX = "/c/"
@@ -44,6 +44,11 @@ class Route:
     aborted: bool = False
     transports: list[tuple[asyncio.AbstractEventLoop, asyncio.WriteTransport]] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
+    #: Every ClientHello a TLS server read while this route was the newest one open.
+    hellos: list[TLSSeen] = field(default_factory=list)
+    #: A route of a waiting row's cell, which may run beside another cell (fixtures.ahead):
+    #: never taken for the running cell by ``Registry.newest``.
+    beside: bool = False
 
     @property
     def prefix(self) -> str:
@@ -111,6 +116,10 @@ class Route:
         with self.cond:
             return tuple(self.captures), tuple(self.errors)
 
+    def hello(self, seen: TLSSeen) -> None:
+        with self.cond:
+            self.hellos.append(seen)
+
 
 class Registry:
     def __init__(self) -> None:
@@ -141,8 +150,8 @@ class Registry:
         with self._lock:
             return self._tunnels.pop(tuple(peer[:2]), None)
 
-    def open(self, script: Script) -> Route:
-        route = Route(token=f"t{next(self._ids)}", script=script)
+    def open(self, script: Script, beside: bool = False) -> Route:
+        route = Route(token=f"t{next(self._ids)}", script=script, beside=beside)
         with self._lock:
             self._routes[route.token] = route
         return route
@@ -150,6 +159,14 @@ class Registry:
     def close(self, route: Route) -> None:
         with self._lock:
             self._routes.pop(route.token, None)
+
+    def newest(self) -> Route | None:
+        """The route opened last, waiting rows' cells aside: a process runs one other cell at a
+        time, and a cell opens its route first, so a TLS connection that never sent a request
+        (no path, no token) belongs to it. Waiting rows (``Scenario.waits``, which run beside
+        it: fixtures.ahead) open their routes ``beside`` and are never it."""
+        with self._lock:
+            return next((r for r in reversed(self._routes.values()) if not r.beside), None)
 
     def find(self, raw: bytes) -> Route | None:
         """The route a request (or what arrived of one) belongs to, by its prefix."""

@@ -66,6 +66,10 @@ VERSIONS = {0x0300: "SSLv3", 0x0301: "TLSv1", 0x0302: "TLSv1.1", 0x0303: "TLSv1.
 EXT_SERVER_NAME, EXT_ALPN, EXT_SUPPORTED_VERSIONS = 0, 16, 43
 
 
+#: A fatal protocol_version alert (RFC 8446 §6: level 2, description 70) in a TLS 1.0 record.
+PROTOCOL_VERSION_ALERT = b"\x15\x03\x01\x00\x02\x02\x46"
+
+
 class CannotServe(Exception):
     """This machine cannot set up a TLS server kind; the message says why."""
 
@@ -85,6 +89,8 @@ class Hello:
     alpn: tuple[str, ...]
     #: supported_versions when present (RFC 8446 §4.2.1), else the legacy client_version.
     versions: tuple[str, ...]
+    #: The versions came from supported_versions: the list is the client's whole offer.
+    listed: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"sni": self.sni, "alpn_offered": list(self.alpn), "versions_offered": list(self.versions)}
@@ -146,6 +152,7 @@ def parse_hello(body: bytes) -> Hello:
     sni: str | None = None
     alpn: tuple[str, ...] = ()
     versions: tuple[str, ...] = (VERSIONS.get(legacy, hex(legacy)),)
+    explicit = False
     if not c.more():
         return Hello(sni, alpn, versions)
     exts = _Cursor(c.vector(2))
@@ -170,8 +177,8 @@ def parse_hello(body: bytes) -> Hello:
                 v = offered.number(2)
                 if (v & 0x0F0F) != 0x0A0A:  # GREASE values (RFC 8701) are noise
                     listed.append(VERSIONS.get(v, hex(v)))
-            versions = tuple(listed)
-    return Hello(sni, alpn, versions)
+            versions, explicit = tuple(listed), True
+    return Hello(sni, alpn, versions, listed=explicit)
 
 
 async def peek_hello(sock: socket.socket, wait: float = HELLO_WAIT) -> Hello | None:
@@ -214,16 +221,26 @@ class HelloServer(HTTPServer):
     asyncio's TLS (``connect_accepted_socket``) and serves it like ``HTTPServer``.
     ``url_host`` is the name clients are sent to (``localhost``); it binds ``host``.
 
-    Known limit: when the *server's* side of a handshake fails (a TLS 1.2+ client at the
-    legacy kind, no client certificate at the client-cert kind), asyncio closes the
-    connection without flushing OpenSSL's alert, so the client sees an EOF rather than
-    a protocol_version or certificate_required alert.
+    ``only``: the versions the server speaks (the legacy kind). A ClientHello whose
+    supported_versions lists none of them is answered with a fatal protocol_version alert
+    written by us, then the connection closes: asyncio would close it without flushing
+    OpenSSL's own alert, and the client would see an EOF, which says nothing of why.
+
+        RFC 8446 §4.2.1: "If the "supported_versions" extension in the ClientHello
+        contains no versions acceptable to the server ... the server MUST abort the
+        handshake with a "protocol_version" alert."
+
+    Known limit: when the server's side of a handshake fails otherwise (no client
+    certificate at the client-cert kind), the client sees an EOF rather than the alert.
     """
 
     def __init__(self, registry: Registry, loop: LoopThread | None, tls: ssl.SSLContext, *,
-                 host: str = "127.0.0.1", url_host: str | None = None) -> None:
+                 host: str = "127.0.0.1", url_host: str | None = None, only: tuple[str, ...] = ()) -> None:
         super().__init__(registry, loop, tls=tls, host=host)
         self.url_host = url_host or host
+        self.only = only
+        #: False while the server's own probe connects (its hello belongs to no cell).
+        self.recording = True
         self._listener: socket.socket | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._seen: dict[asyncio.StreamWriter, Hello | None] = {}
@@ -284,6 +301,14 @@ class HelloServer(HTTPServer):
         # delayed ACK (about 40 ms a request).
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         hello = await peek_hello(conn)
+        self._hello_seen(hello)
+        if self.only and hello is not None and hello.listed and not set(hello.versions) & set(self.only):
+            try:
+                await loop.sock_sendall(conn, PROTOCOL_VERSION_ALERT)
+            except OSError:
+                pass
+            conn.close()
+            return
         reader = asyncio.StreamReader(limit=MAX_HEAD, loop=loop)
 
         async def serve(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
@@ -299,6 +324,14 @@ class HelloServer(HTTPServer):
                                                ssl_handshake_timeout=HANDSHAKE_TIMEOUT)
         except (OSError, asyncio.TimeoutError):  # the client refused us: its cell says so
             conn.close()
+
+    def _hello_seen(self, hello: Hello | None) -> None:
+        """Every ClientHello goes to the running cell as soon as it is read, before the
+        handshake: a connection that never carries a request (the client refused our
+        certificate, we refused its versions) has no path, hence no route of its own."""
+        route = self.registry.newest() if self.recording else None
+        if route is not None and hello is not None:
+            route.hello({**hello.to_json(), "server": self.authority})
 
     def tls_seen(self, writer: asyncio.StreamWriter) -> TLSSeen | None:
         hello = self._seen.get(writer)
@@ -394,12 +427,14 @@ class Kit:
             raise CannotServe(self.problems[name])
         kind = KINDS[name]
         try:
-            server = HelloServer(registry, loop, kind.context(self), url_host=kind.url_host).start()
+            server = HelloServer(registry, loop, kind.context(self), url_host=kind.url_host, only=kind.only).start()
         except (ssl.SSLError, ValueError) as exc:
             self.problems[name] = f"cannot set up the {name} server with {ssl.OPENSSL_VERSION}: {exc}"
             raise CannotServe(self.problems[name]) from exc
         if kind.probe is not None:
+            server.recording = False
             problem = kind.probe(self, server)
+            server.recording = True
             if problem:
                 server.stop()
                 self.problems[name] = problem
@@ -479,6 +514,8 @@ class Kind:
     url_host: str = "127.0.0.1"
     #: A check after start: None when the server works here, else why not.
     probe: Callable[[Kit, HelloServer], str | None] | None = None
+    #: The only versions the server speaks: others get a protocol_version alert.
+    only: tuple[str, ...] = ()
 
 
 def full_chain(kit: Kit) -> ssl.SSLContext:
@@ -508,6 +545,6 @@ KINDS: dict[str, Kind] = {
     "https-full-chain": Kind(full_chain),
     "https-ip-only": Kind(issued("127.0.0.1")),
     "https-tls13": Kind(versions(TLS13, TLS13)),
-    "https-legacy": Kind(versions(TLS10, TLS11, LEGACY_CIPHERS), probe=probe_legacy),
+    "https-legacy": Kind(versions(TLS10, TLS11, LEGACY_CIPHERS), probe=probe_legacy, only=("TLSv1", "TLSv1.1")),
     "https-client-cert": Kind(requires_client_cert),
 }

@@ -29,6 +29,7 @@ from model.checks import outcome, status_seen
 from model.forms import params
 from model.scenario import Check, Result, Scenario, bad, ok
 from model.script import Reply, Response, Script
+from model.wrong import attach
 from servers import NETRC_LOGIN
 
 USER, PASSWORD = "user", "pass"
@@ -318,6 +319,7 @@ WRONG: dict[str, Observation] = {
                                                        got=Got(200, "OK", (), b"ok")),
     "auth.api-same-origin-redirect": Observation(sent=(capture(BASIC), capture()), got=Got(200, "OK", (), b"ok")),
 }
+DEPTH = attach(DEPTH, WRONG)  # the guard (tests/test_wrong.py) feeds each its wrong answer
 SCENARIOS = DEPTH
 
 

@@ -27,6 +27,7 @@ from model.checks import framing, outcome, refused, status_seen, wire
 from model.forms import Malformed, multipart, params, same_json, strict_json, valid_boundary
 from model.scenario import Check, Result, Scenario, bad, ok
 from model.script import Raw, Reply, Script, Sleep
+from model.wrong import attach
 
 BODY = b"hello file"
 OK = Reply(200, body=b"ok")
@@ -553,6 +554,7 @@ for _id in ("upload.413-early", "upload.401-early", "upload.expect-option-401"):
 WRONG["upload.expect-option"] = seen_by(capture(body=BODY))
 
 DEPTH = [*EMPTY, *FILES, *JSON, *FORM, *MULTIPART, *UPLOAD]
+DEPTH = attach(DEPTH, WRONG)  # the guard (tests/test_wrong.py) feeds each its wrong answer
 SCENARIOS = DEPTH
 
 

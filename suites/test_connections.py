@@ -32,6 +32,7 @@ from model.checks import outcome
 from model.received import returned
 from model.scenario import Check, Result, Scenario, bad, ok
 from model.script import Close, Raw, Reply, Response, Script
+from model.wrong import attach
 
 OK = b"ok"
 
@@ -239,6 +240,7 @@ WRONG: dict[str, Observation] = {
 }
 
 DEPTH = [*REUSE, *GRADED, *RETRIES]
+DEPTH = attach(DEPTH, WRONG)  # the guard (tests/test_wrong.py) feeds each its wrong answer
 SCENARIOS = DEPTH
 
 

@@ -25,8 +25,9 @@ from dataclasses import replace
 from model.cell import Call, Capture, Got, Level, Observation
 from model.checks import outcome
 from model.hops import cookie_names, cookie_pairs, cookies_sent, to_proxy
-from model.scenario import Check, Result, Scenario, bad, ok
+from model.scenario import Check, Checked, Result, Scenario, bad, ok
 from model.script import Reply, Script
+from model.wrong import answer, attach, request
 
 FRESH = ("Set-Cookie", "fresh=1; Path=/")
 
@@ -56,7 +57,14 @@ def carries(*rules: tuple[int, tuple[str, ...], tuple[str, ...]]) -> Check:
             good = good and set(want) <= set(cookie_pairs(sent)) and not set(never) & cookie_names(sent)
         return Result(good, "; ".join(cookies_sent(obs.sent[i]) for i, _, _ in rules))
 
-    return check
+    n = max(i for i, _, _ in rules) + 1
+    every = "; ".join(p for _, want, never in rules for p in (*want, *(f"{name}=1" for name in never)))
+    missing = tuple(request(path=f"/{i}") for i in range(n))                           # the store sent nothing
+    leaked = tuple(request(path=f"/{i}", headers=(("Cookie", every),) if every else ()) for i in range(n))
+    wrong = [answer(sent=missing)] if any(want for _, want, _ in rules) else []
+    if any(never for _, _, never in rules):
+        wrong.append(answer(sent=leaked))                                               # what must not go, went
+    return Checked(check, tuple(wrong))
 
 
 def records(obs: Observation) -> Result:
@@ -75,16 +83,20 @@ SCENARIOS = [
     row("cookies.set-and-send", "A cookie set by one response is sent on the next request", "RFC 6265 §5.4",
         "MUST", carries((1, ("sid=abc",), ())), visits("/set", "/check"),
         sets({"/set": (("Set-Cookie", "sid=abc; Path=/"),)})),
-    # RFC 6265 §5.4: "The request-uri's path path-matches the cookie's path."
-    row("cookies.path-scope", "A cookie with Path=<prefix>/private: sent below it, not elsewhere",
-        "RFC 6265 §5.4", "MUST", carries((1, ("p=1",), ()), (2, (), ("p",))),
-        visits("/private/set", "/private/page", "/public"),
-        sets({"/private/set": (("Set-Cookie", "p=1; Path={prefix}/private"),)})),
+    # RFC 6265 §5.4: "The request-uri's path path-matches the cookie's path." The cookie is set
+    # from <prefix>/set, whose default path (§5.1.4) is <prefix>: a store that ignored Path
+    # would send it on <prefix>/public too.
+    row("cookies.path-scope", "A cookie with Path=<prefix>/private, set from <prefix>/set: sent below "
+        "the Path, not on <prefix>/public", "RFC 6265 §5.4", "MUST",
+        carries((1, ("p=1",), ()), (2, ("fresh=1",), ("p",))), visits("/set", "/private/page", "/public"),
+        sets({"/set": (FRESH, ("Set-Cookie", "p=1; Path={prefix}/private"))})),
     # RFC 6265 §5.3: "The user agent MUST evict all expired cookies from the cookie store if, at
-    # any time, an expired cookie exists in the cookie store."
-    row("cookies.expired", "A cookie that expired in 1970 is never sent", "RFC 6265 §5.3", "MUST",
-        carries((1, ("fresh=1",), ("old",))), visits("/set", "/check"),
-        sets({"/set": (FRESH, ("Set-Cookie", "old=1; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT"))})),
+    # any time, an expired cookie exists in the cookie store." Two past dates: the Unix epoch
+    # (a time of 0, which some stores read as "no expiry") and an ordinary one.
+    row("cookies.expired", "Cookies that expired (on 1 January 1970, and in 2015) are never sent",
+        "RFC 6265 §5.3", "MUST", carries((1, ("fresh=1",), ("epoch", "past"))), visits("/set", "/check"),
+        sets({"/set": (FRESH, ("Set-Cookie", "epoch=1; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT"),
+                       ("Set-Cookie", "past=1; Path=/; Expires=Wed, 21 Oct 2015 07:28:00 GMT"))})),
     # RFC 6265 §5.4: "If the cookie's secure-only-flag is true, then the request-uri's scheme
     # must denote a "secure" protocol (as defined by the user agent)."
     row("cookies.secure-over-http", "A Secure cookie is not sent over plain http", "RFC 6265 §5.4", "MUST",
@@ -236,6 +248,7 @@ WRONG: dict[str, Observation] = {
     "cookies.caller-several": seen(capture("a=1", "b=2")),
     "cookies.caller-and-store": seen(capture(), capture("c=1", "s=2")),  # two Cookie fields
 }
+DEPTH = attach(DEPTH, WRONG)  # the guard (tests/test_wrong.py) feeds each its wrong answer
 SCENARIOS = [*SCENARIOS, *DEPTH]
 
 

@@ -19,10 +19,11 @@ import brotli
 import zstandard
 
 from model.cell import Call, Observation
-from model.checks import outcome
+from model.checks import outcome, with_decoders
 from model.received import body_words, returned, tries
-from model.scenario import Check, Result, Scenario, bad, ok
+from model.scenario import Check, Checked, Result, Scenario, bad, ok
 from model.script import Raw, Reply, Stream
+from model.wrong import answer, raised
 from servers.bodies import GZIP_HEADER, MiB, gzip_zeros, gzip_zeros_length
 
 PLAIN = b"hello, compressed world; " * 8
@@ -40,6 +41,10 @@ CORRUPT = GZIP_HEADER + b"this is not a deflate stream at all"
 #: about 0.1 s per 16 MiB here, and some libraries inflate a whole network read at once).
 BOMB = 256 * MiB
 CAP = 4 * MiB
+
+#: A GET that records which optional decoders (brotli, zstandard ...) the run has: they change
+#: what several libraries offer and decode (README: "Content codings").
+DEFAULTS = Call("GET", report_decoders=True)
 
 #: How a body relates to a coded one: what the caller got, as one word.
 States = frozenset[str]
@@ -79,11 +84,19 @@ def coding(plain: bytes | None, coded: bytes, good: States = GOOD, once: bytes |
 
     def check(obs: Observation) -> Result:
         state, summary = coding_state(obs, plain, coded, once)
+        summary += with_decoders(obs)
         if state == "refused" and token is not None and unasked(obs, token):
             return ok(f"{summary}; {token} was not in its Accept-Encoding")
         return Result(state in good, summary)
 
-    return check
+    listed = (("Content-Encoding", "gzip"),)
+    wrong = [answer(200, coded),                              # coded bytes, the header that says so dropped
+             answer(200, (plain or coded)[: len(coded) // 2], headers=listed)]  # half a body
+    if once is not None:
+        wrong.append(answer(200, once, headers=listed))
+    if "refused" not in good:
+        wrong.append(raised("decode-error"))
+    return Checked(check, tuple(wrong))
 
 
 def coded(encoding: str, body: bytes) -> Reply:
@@ -96,7 +109,8 @@ def accept_sent(obs: Observation) -> Result:
     if not obs.sent:
         return bad(f"nothing sent; {outcome(obs)}")
     value = obs.sent[0].header("Accept-Encoding")
-    return ok(f"Accept-Encoding: {value}" if value is not None else "no Accept-Encoding: any coding acceptable")
+    said = f"Accept-Encoding: {value}" if value is not None else "no Accept-Encoding: any coding acceptable"
+    return ok(said + with_decoders(obs))
 
 
 def bomb(obs: Observation) -> Result:
@@ -127,9 +141,9 @@ SCENARIOS = [
     Scenario("encoding.deflate-raw", "deflate sent as a raw deflate stream (no zlib wrapper): tolerated?",
              "RFC 9110 §8.4.1.2", "INFO", coding(PLAIN, RAW_DEFLATE), Call("GET"), coded("deflate", RAW_DEFLATE)),
     Scenario("encoding.br", "br (Brotli): decoded, or left coded", "RFC 7932", "MUST",
-             coding(PLAIN, BROTLI, token="br"), Call("GET"), coded("br", BROTLI)),
+             coding(PLAIN, BROTLI, token="br"), DEFAULTS, coded("br", BROTLI)),
     Scenario("encoding.zstd", "zstd (Zstandard): decoded, or left coded", "RFC 8878 §7.2", "MUST",
-             coding(PLAIN, ZSTD, token="zstd"), Call("GET"), coded("zstd", ZSTD)),
+             coding(PLAIN, ZSTD, token="zstd"), DEFAULTS, coded("zstd", ZSTD)),
     Scenario("encoding.gzip-twice", "Content-Encoding: gzip, gzip: both decoded, or none", "RFC 9110 §8.4",
              "MUST", coding(PLAIN, GZIP_TWICE, once=GZIP), Call("GET"), coded("gzip, gzip", GZIP_TWICE)),
     # RFC 9110 §8.4: an unknown coding cannot be decoded: the body is handed over as it is.
@@ -139,8 +153,8 @@ SCENARIOS = [
     Scenario("encoding.corrupt-gzip", "Corrupt gzip data: refused (decode error), or left coded",
              "RFC 9110 §8.4.1.3", "MUST", coding(None, CORRUPT, frozenset({"left coded", "refused"})), Call("GET"),
              coded("gzip", CORRUPT)),
-    Scenario("encoding.accept-sent", "Which Accept-Encoding each library sends unasked", "RFC 9110 §12.5.3",
-             "INFO", accept_sent, Call("GET"), Reply(200, body=b"ok")),
+    Scenario("encoding.accept-sent", "Which Accept-Encoding each library sends unasked (and which optional "
+             "decoders were installed)", "RFC 9110 §12.5.3", "INFO", accept_sent, DEFAULTS, Reply(200, body=b"ok")),
     Scenario("encoding.bomb", "A gzip bomb (256 MiB of zeros in 260 KiB): stopped, inflated, or left coded?",
              "RFC 9110 §17.5", "INFO", bomb, Call("GET", read_cap=CAP),
              Raw((b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Type: application/octet-stream\r\n"

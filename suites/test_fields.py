@@ -21,6 +21,7 @@ from model.cell import Call, Capture, Got, Observation
 from model.checks import outcome, refused, tail, wire
 from model.scenario import Check, Result, Scenario, bad, ok
 from model.script import Reply
+from model.wrong import attach
 
 OK = Reply(200, body=b"ok")
 TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -228,6 +229,7 @@ WRONG: dict[str, Observation] = {
     "request.target-nul": sent_raw(b"GET /c/t1/a\x00b HTTP/1.1\r\nHost: a"),
 }
 DEPTH = [*NAMES, *TYPES, *INJECTIONS]
+DEPTH = attach(DEPTH, WRONG)  # the guard (tests/test_wrong.py) feeds each its wrong answer
 SCENARIOS = DEPTH
 
 

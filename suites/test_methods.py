@@ -10,9 +10,10 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, unquote
 
 from model.cell import Call, Observation
-from model.checks import fields, framing, outcome, query, refused, tail, wire
-from model.scenario import Check, Result, Scenario, bad, ok
+from model.checks import fields, framing, outcome, query, refused, tail, wire, with_decoders
+from model.scenario import Check, Checked, Result, Scenario, bad, ok
 from model.script import Reply
+from model.wrong import answer, raised, request
 
 BODY = b"hello"
 
@@ -35,7 +36,11 @@ def sends(method: str, body: bytes = b"", *, no_length: bool = False) -> Check:
             good = False
         return Result(good, sent_words(obs))
 
-    return check
+    wrong = [answer(sent=(request(method, body=body[:-1] if body else b"x"),)),
+             answer(sent=(request("GET" if method != "GET" else "POST", body=body),))]
+    if no_length:
+        wrong.append(answer(sent=(request(method, headers=(("Content-Length", "0"),), framing="none"),)))
+    return Checked(check, tuple(wrong), right=(answer(sent=(request(method, body=body),)),))
 
 
 def sent_words(obs: Observation) -> str:
@@ -55,7 +60,7 @@ def default_headers(obs: Observation) -> Result:
     """Every field sent unasked, in order, with its value (Host's value left out)."""
     if not obs.sent:
         return bad(f"nothing sent; {outcome(obs)}")
-    return ok(fields(obs.sent[0]))
+    return ok(fields(obs.sent[0]) + with_decoders(obs))
 
 
 def host_is(expected: str) -> Check:
@@ -76,7 +81,10 @@ def host_is(expected: str) -> Check:
         shown = shown.replace(f":{port}", ":<port>") if port else shown
         return Result(hosts[0] == want, f"Host: {shown}")
 
-    return check
+    port80 = "127.0.0.80:80"
+    wrong = (answer(sent=(request(headers=(("Host", port80),), server=port80),)) if expected == "no-port" else
+             answer(sent=(request(headers=(("Host", "127.0.0.1"),), server="127.0.0.1:8000"),)))
+    return Checked(check, (wrong, answer(sent=(request(headers=(("Host", "a"), ("Host", "a"))),))))
 
 
 def header_case(obs: Observation) -> Result:
@@ -89,7 +97,7 @@ def header_case(obs: Observation) -> Result:
     return ok(f"field name case {how}")
 
 
-def crlf_refused(obs: Observation) -> Result:
+def crlf_words(obs: Observation) -> Result:
     """Security: a CR LF in a caller's field value must not start a new field on the wire."""
     injected = [c for c in obs.sent if c.header("X-Injected") is not None or b"\r\nX-Injected" in c.raw]
     if injected:
@@ -98,6 +106,9 @@ def crlf_refused(obs: Observation) -> Result:
         return ok(f"refused: {outcome(obs)}")
     value = obs.sent[0].header("X-Note") if obs.sent else None
     return ok(f"sent sanitised value {wire(value or '')!r}; {outcome(obs)}")
+
+
+crlf_refused = Checked(crlf_words, (answer(sent=(request(headers=(("X-Note", "a"), ("X-Injected", "yes"))),)),))
 
 
 def query_is(decoded: list[tuple[str, str]]) -> Check:
@@ -111,7 +122,9 @@ def query_is(decoded: list[tuple[str, str]]) -> Check:
         clean = q.isascii() and " " not in q
         return Result(clean and parse_qsl(q, keep_blank_values=True) == decoded, summary)
 
-    return check
+    raw_pairs = "&".join(f"{k}={v} x" for k, v in decoded)
+    short = "&".join(f"{k}={v}" for k, v in decoded[:-1])
+    return Checked(check, tuple(answer(sent=(request(path="/?" + q),)) for q in (raw_pairs, short)))
 
 
 def records_query(obs: Observation) -> Result:
@@ -139,23 +152,34 @@ def path_sent(expected: str, *, refusal_ok: bool) -> Check:
         valid = path.isascii() and " " not in path and unquote(path) == unquote(expected)
         return Result(valid and refusal_ok, summary)
 
-    return check
+    wrong = [answer(sent=(request(path=unquote(expected)),))]
+    if not refusal_ok:
+        wrong.append(raised("invalid-request", sent=()))
+    return Checked(check, tuple(wrong))
 
 
 def unquotes_to(expected: str) -> Check:
-    def check(obs: Observation) -> Result:
-        return query_is([("q", expected)])(obs) if obs.sent else bad(f"nothing sent; {outcome(obs)}")
+    return query_is([("q", expected)])
 
-    return check
+
+def head_ends(obs: Observation) -> Result:
+    """RFC 9112 §6.3: the response to a HEAD ends after its header section."""
+    body = f", body {len(obs.got.body)} bytes" if obs.got is not None else ""
+    return Result(obs.got is not None and obs.got.status == 200 and obs.got.body == b"" and obs.error is None,
+                  f"{outcome(obs)}{body}")
+
+
+def empty_post_framed(obs: Observation) -> Result:
+    """RFC 9110 §8.6: Content-Length: 0 (or a chunked empty body) on an empty POST."""
+    return Result(bool(obs.sent) and (obs.sent[0].header("Content-Length") == "0" or obs.sent[0].framing == "chunked"),
+                  records(obs).summary)
 
 
 SCENARIOS = [
     Scenario("methods.get", "GET: method sent, no body", "RFC 9110 §9.3.1", "MUST",
              sends("GET"), Call("GET")),
     Scenario("methods.head", "HEAD: the response ends after its header section", "RFC 9112 §6.3", "MUST",
-             lambda obs: Result(
-                 obs.got is not None and obs.got.status == 200 and obs.got.body == b"" and obs.error is None,
-                 f"{outcome(obs)}" + (f", body {len(obs.got.body)} bytes" if obs.got else "")),
+             Checked(head_ends, (answer(200, b"0123456789", sent=(request("HEAD"),)), raised("read-timeout"))),
              Call("HEAD"), Reply(200, body=b"0123456789")),
     Scenario("methods.post-bytes", "POST with a bytes body: sent whole, with Content-Length",
              "RFC 9112 §6.2", "MUST", sends("POST", BODY), Call("POST", body=BODY)),
@@ -163,10 +187,7 @@ SCENARIOS = [
     # defines a meaning for enclosed content and it is not sending Transfer-Encoding."
     Scenario("methods.post-empty", "POST with an empty body: Content-Length: 0 (or chunked) sent",
              "RFC 9110 §8.6", "SHOULD",
-             lambda obs: Result(bool(obs.sent) and (obs.sent[0].header("Content-Length") == "0"
-                                                    or obs.sent[0].framing == "chunked"),
-                                records(obs).summary),
-             Call("POST", body=b"")),
+             Checked(empty_post_framed, (answer(sent=(request("POST"),)),)), Call("POST", body=b"")),
     Scenario("methods.post-generator", "POST with a generator body: arrives whole (chunked or not?)",
              "RFC 9112 §7.1", "MUST", sends("POST", b"streamed body"), Call("POST", body=b"streamed body", stream=True)),
     Scenario("methods.put", "PUT with a body", "RFC 9110 §9.3.4", "MUST", sends("PUT", BODY), Call("PUT", body=BODY)),
@@ -184,9 +205,12 @@ SCENARIOS = [
     Scenario("methods.get-with-body", "GET with a body: sent, and how", "RFC 9110 §9.3.1", "INFO",
              records, Call("GET", body=BODY)),
     Scenario("request.default-headers", "The fields each library sends unasked", "RFC 9110 §10.1", "INFO",
-             default_headers, Call("GET")),
-    Scenario("request.host-default-port", "Host for the scheme's default port: the port is omitted",
-             "RFC 9110 §4.2.3", "SHOULD", host_is("no-port"), Call("GET"), origin="http-80"),
+             default_headers, Call("GET", report_decoders=True)),
+    Scenario("request.host-default-port", "Host for the scheme's default port (':80' in the URL): the port "
+             "is omitted", "RFC 9110 §4.2.3", "SHOULD", host_is("no-port"), Call("GET"), origin="http-80"),
+    # The URL as users write it, without a port: the Host field is the URL's authority.
+    Scenario("request.host-implicit-port", "Host for a URL with no port (the default, 80, implicit): "
+             "no port sent", "RFC 9110 §4.2.3", "SHOULD", host_is("no-port"), Call("GET"), origin="http-80-implicit"),
     Scenario("request.host-non-default-port", "Host for a non-default port: the port is included",
              "RFC 9112 §3.2", "MUST", host_is("with-port"), Call("GET")),
     Scenario("request.header-case", "Is the caller's field-name case kept on the wire?", "RFC 9110 §5.1",

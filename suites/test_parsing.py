@@ -28,6 +28,7 @@ from model.checks import outcome, status_seen
 from model.received import delivers, refuses, returned, tolerates
 from model.scenario import Check, Result, Scenario, bad, ok
 from model.script import Raw, Reply, Sleep
+from model.wrong import attach
 
 OK = b"ok"
 
@@ -189,6 +190,7 @@ WRONG: dict[str, Observation] = {
 }
 
 DEPTH = [*STATUS, *HEADERS, *NO_WAIT, *LINES]
+DEPTH = attach(DEPTH, WRONG)  # the guard (tests/test_wrong.py) feeds each its wrong answer
 SCENARIOS = DEPTH
 
 

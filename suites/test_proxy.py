@@ -31,8 +31,9 @@ import base64
 from model.cell import Call, Capture, Got, Observation
 from model.checks import outcome, status_seen, wire
 from model.hops import proxy_route, to_proxy
-from model.scenario import Check, Result, Scenario, bad, ok
+from model.scenario import Check, Checked, Result, Scenario, bad, ok
 from model.script import Reply, Script
+from model.wrong import answer, attach, request
 
 PROXY = "{origin:proxy}"
 OK = Reply(200, body=b"ok")
@@ -52,7 +53,9 @@ def travels(expected: str | None) -> Check:
             return ok(summary)
         return Result(route.startswith(expected) and status_seen(obs) == 200, summary)
 
-    return check
+    proxied = (request(target="http://127.0.0.1:8000/c/t1/"), request())
+    direct = (request(),)
+    return Checked(check, (answer(200, b"ok", sent=direct if expected != "direct" else proxied),))
 
 
 ENV_CALL = Call("GET", trust_env=True)
@@ -224,6 +227,7 @@ WRONG: dict[str, Observation] = {
 SOCKS_SENT = Capture("CONNECT", "127.0.0.1:2", "SOCKS5", (("ATYP", "IPv4"),), b"", "none", b"", 1, server="127.0.0.1:1")
 WRONG["proxy.socks5h"] = Observation(sent=(SOCKS_SENT, capture("GET", "/c/t1/")), got=Got(200, "OK", (), b"ok"))
 WRONG["proxy.socks5-https"] = Observation(sent=(SOCKS_SENT, capture("GET", "/c/t1/")), got=Got(200, "OK", (), b"ok"))
+DEPTH = attach(DEPTH, WRONG)  # the guard (tests/test_wrong.py) feeds each its wrong answer
 SCENARIOS = [*SCENARIOS, *DEPTH]
 
 

@@ -54,6 +54,15 @@ def read_timeout(obs: Observation) -> Result:
     return Result(obs.error is not None and obs.error.kind == "read-timeout", summary)
 
 
+def silent_timeout(obs: Observation) -> Result:
+    """Not a byte of the response within the caller's timeout: a read-timeout error surfaces.
+    The kind alone says whether it fired in time: a client still waiting when the stall
+    ends sees the server close instead (an empty response), so no time bucket is needed."""
+    if returned(obs):
+        return bad(f"{outcome(obs)}{tries(obs)}")
+    return Result(obs.error is not None and obs.error.kind == "read-timeout", f"{outcome(obs)}{tries(obs)}")
+
+
 def refused_connect(obs: Observation) -> Result:
     """Nothing listens on the port: the error says so (connect-refused), nothing else."""
     if returned(obs):
@@ -83,6 +92,9 @@ SCENARIOS = [
     Scenario("timeout.read", f"The server stalls mid-body longer than a {TIMEOUT:g} s timeout: read-timeout",
              "RFC 9112 §9.5", "INFO", read_timeout, Call("GET", timeout=TIMEOUT),
              Raw((b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", Hold(STALL))), waits=True),
+    Scenario("timeout.read-before-response", f"The server accepts, reads the request, and sends nothing "
+             f"longer than a {TIMEOUT:g} s timeout: read-timeout", "RFC 9112 §9.5", "INFO", silent_timeout,
+             Call("GET", timeout=TIMEOUT), Raw((Hold(STALL),)), waits=True),
     Scenario("timeout.connect-refused", "Nothing listens on the port: the error says connect-refused",
              "RFC 9112 §9.5", "INFO", refused_connect, Call("GET"), origin="closed"),
     Scenario("timeout.slow-drip", f"A body trickled one byte every {EVERY * 1000:g} ms, {TIMEOUT:g} s timeout: "

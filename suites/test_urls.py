@@ -30,6 +30,7 @@ from model.cell import Call, Capture, Got, Observation
 from model.checks import outcome, query, refused, tail, wire
 from model.scenario import Check, Result, Scenario, bad, ok
 from model.script import Reply
+from model.wrong import attach
 
 OK = Reply(200, body=b"ok")
 PROXY = "{origin:proxy}"
@@ -329,6 +330,7 @@ WRONG: dict[str, Observation] = {
 }
 
 DEPTH = [*HOSTS, *RAW_PATHS, *KEEP_PATHS, *PATH_INFO, *QUERIES]
+DEPTH = attach(DEPTH, WRONG)  # the guard (tests/test_wrong.py) feeds each its wrong answer
 SCENARIOS = DEPTH
 
 

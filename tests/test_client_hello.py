@@ -47,12 +47,12 @@ def split_records(data: bytes, at: int) -> bytes:
 
 
 ROWS = [
-    # (server_hostname, ALPN set, highest version, expected)
-    ("localhost", ["h2", "http/1.1"], TLS13, Hello("localhost", ("h2", "http/1.1"), ("TLSv1.3", "TLSv1.2"))),
-    ("example.org", ["http/1.1"], TLS13, Hello("example.org", ("http/1.1",), ("TLSv1.3", "TLSv1.2"))),
-    ("127.0.0.1", [], TLS13, Hello(None, (), ("TLSv1.3", "TLSv1.2"))),
-    ("::1", ["http/1.1"], TLS13, Hello(None, ("http/1.1",), ("TLSv1.3", "TLSv1.2"))),
-    (None, [], TLS13, Hello(None, (), ("TLSv1.3", "TLSv1.2"))),
+    # (server_hostname, ALPN set, highest version, expected); listed: from supported_versions
+    ("localhost", ["h2", "http/1.1"], TLS13, Hello("localhost", ("h2", "http/1.1"), ("TLSv1.3", "TLSv1.2"), listed=True)),
+    ("example.org", ["http/1.1"], TLS13, Hello("example.org", ("http/1.1",), ("TLSv1.3", "TLSv1.2"), listed=True)),
+    ("127.0.0.1", [], TLS13, Hello(None, (), ("TLSv1.3", "TLSv1.2"), listed=True)),
+    ("::1", ["http/1.1"], TLS13, Hello(None, ("http/1.1",), ("TLSv1.3", "TLSv1.2"), listed=True)),
+    (None, [], TLS13, Hello(None, (), ("TLSv1.3", "TLSv1.2"), listed=True)),
     ("localhost", [], TLS12, Hello("localhost", (), ("TLSv1.2",))),
 ]
 

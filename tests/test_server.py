@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from model.script import Close, Hold, Raw, Reply, Script, Send, Sleep
+from model.script import AFTER_END, Close, Hold, Linger, Raw, Reply, Script, Send, Sleep
 from servers import Servers
 from servers.routes import Route
 
@@ -95,6 +95,34 @@ def test_raw_sends_exact_bytes_with_actions_and_closes(servers: Servers) -> None
     out = exchange(servers, f"GET {r.prefix}/ HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     assert out == b"HTTP/1.1 200 X\r\nContent-Length: 9\r\n\r\nabc"
     assert time.monotonic() - start >= 0.05
+
+
+def test_linger_keeps_the_connection_for_the_next_request_then_closes(servers: Servers) -> None:
+    """``Linger``: the response stays framed by its own length; the connection stays open
+    for a next request; with none, the server closes after the linger (never at once)."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nab"
+    r = route(servers, Script(default=Raw((head, Linger(0.5)), close=False), routes={"/next": Reply(body=b"n")}))
+    server = servers.server("http")
+    with socket.create_connection((server.host, server.port), timeout=TIMEOUT) as sock:
+        sock.sendall(f"GET {r.prefix}/ HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        time.sleep(0.1)
+        sock.sendall(f"GET {r.prefix}/next HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        time.sleep(0.1)
+        assert sock.recv(65536).endswith(b"\r\n\r\nn")  # both answered on one connection
+    with socket.create_connection((server.host, server.port), timeout=TIMEOUT) as sock:
+        start = time.monotonic()
+        sock.sendall(f"GET {r.prefix}/ HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        out = b""
+        while chunk := sock.recv(65536):
+            out += chunk
+        assert out == head and time.monotonic() - start >= 0.4
+
+
+def test_linger_sends_bytes_after_the_end_to_a_client_that_closes(servers: Servers) -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nab"
+    r = route(servers, Raw((head, Linger(5.0)), close=False))
+    out = exchange(servers, f"GET {r.prefix}/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    assert out == head + AFTER_END
 
 
 def test_placeholders_point_back_at_the_cell(servers: Servers) -> None:

@@ -113,5 +113,16 @@ def test_legacy_kind_or_reason(servers: Servers) -> None:
     except ServerUnavailable as exc:
         assert "TLS 1.0/1.1" in str(exc)
         return
-    with pytest.raises(ssl.SSLError):
-        request(servers, "https-legacy", ssl.create_default_context(cafile=servers.certs.ca_file))
+    route = servers.registry.open(script(Reply(200, body=b"ok")))  # the cell a ClientHello goes to
+    url = urlsplit(servers.url("https-legacy", route, "/"))
+    try:
+        ctx = ssl.create_default_context(cafile=servers.certs.ca_file)
+        with pytest.raises(ssl.SSLError) as err:
+            with socket.create_connection(("127.0.0.1", url.port or 443), timeout=5) as raw:
+                ctx.wrap_socket(raw, server_hostname=url.hostname)
+        hellos = list(route.hellos)
+    finally:
+        servers.registry.close(route)
+    # The server's own protocol_version alert, not a bare EOF: the client learns why.
+    assert "alert protocol version" in str(err.value).lower()
+    assert hellos and "TLSv1.1" not in hellos[0]["versions_offered"]
