@@ -1,4 +1,7 @@
-"""The pytest glue: options, client parametrization, the cell fixture, recording.
+"""The pytest glue: client parametrization, the cell fixture, recording.
+
+The command-line options are defined in ``clientmatrix_plugin.py`` (loaded with ``-p`` from
+the pytest settings, so pytest knows them before it reads the command line).
 
     suites/test_*.py declares SCENARIOS and ``def test_scenario(cell): cell.run()``
     -> pytest_generate_tests: one test per scenario x selected client, id
@@ -40,10 +43,11 @@ from typing import Any
 
 import pytest
 
+from clientmatrix_plugin import MAX_REPEAT
 from fixtures import clients as registry
 from fixtures.adapter import Adapter
 from fixtures.ahead import Ahead
-from fixtures.cell import CELL_TIMEOUT, Run
+from fixtures.cell import Run
 from matrix.files import write
 from matrix.report import Matrix
 from matrix.reproduce import row_meta
@@ -57,8 +61,6 @@ from servers import Servers, ServerUnavailable
 PROPERTY = "clientmatrix"
 #: The longest --cell-timeout accepted: a cell is a few requests, not a soak test.
 MAX_CELL_TIMEOUT = 600.0
-#: The most --repeat accepted: every cell runs that many times.
-MAX_REPEAT = 100
 #: The key of the run's private temporary folder in an xdist worker's workerinput.
 TEMP_KEY = "clientmatrix_temp"
 
@@ -120,31 +122,6 @@ class State:
 STATE = pytest.StashKey[State]()
 #: scenario id -> the clients whose cells of it this process collected (fixtures/ahead.py).
 ROWS = pytest.StashKey[dict[str, list[str]]]()
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("clientmatrix")
-    group.addoption("--clients", default=None, metavar="IDS",
-                    help="comma-separated client ids to run (columns); default: all. "
-                         f"Known: {', '.join(registry.CLIENTS)}")
-    group.addoption("--cell-timeout", type=float, default=CELL_TIMEOUT, metavar="SECONDS",
-                    help=f"hard deadline of one cell; a client still busy is recorded as "
-                         f"'timeout' (default {CELL_TIMEOUT:g})")
-    group.addoption("--matrix-dir", default=None, metavar="DIR",
-                    help="where matrix.json, matrix.md and matrix.html are written (default: "
-                         "<rootdir>/reports); write --matrix-dir=DIR")
-    group.addoption("--expectations-dir", default=None, metavar="DIR",
-                    help="where the expectations files are (default: <rootdir>/expectations); "
-                         "write --expectations-dir=DIR")
-    group.addoption("--update-expectations", action="store_true", default=False,
-                    help="rewrite expectations/<client>.json from this run's cells instead of "
-                         "failing on differences (review the diff like code)")
-    group.addoption("--update-include", default="", metavar="VERDICTS",
-                    help="with --update-expectations, also record cells of these verdicts "
-                         f"(comma-separated, from: {', '.join(expect.UNSTABLE)}); left out otherwise")
-    group.addoption("--repeat", type=int, default=1, metavar="N",
-                    help="run each selected cell N times; a cell whose verdict or summary varied is "
-                         f"marked intermittent, with each variant and its count (at most {MAX_REPEAT})")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -284,11 +261,23 @@ def check_loopback() -> None:
 
 
 def check_writable(folder: Path) -> None:
-    """Fail before measuring anything if the reports could not be written."""
+    """Fail before measuring anything if the reports could not be written.
+
+    A folder that does not exist yet is not made here, only at the end of the run: made
+    now, it would exist when the xdist workers read the command line, and pytest would take
+    ``--matrix-dir DIR`` written with a space for a test path there (clientmatrix_plugin)."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
+        if not probe.is_dir():
+            raise NotADirectoryError(20, "Not a directory", str(probe))
+        if probe != folder:
+            if not os.access(probe, os.W_OK | os.X_OK):
+                raise PermissionError(13, "Permission denied", str(probe))
+        else:
+            with tempfile.TemporaryFile(dir=folder):
+                pass
     except OSError as exc:
         raise pytest.UsageError(
             f"cannot write the matrix reports to {folder}: {exc.strerror or exc}. "
@@ -618,12 +607,14 @@ class Recorder:
             return
         tr = terminalreporter
         tr.write_sep("=", "clientmatrix")
-        width = min(tr._tw.fullwidth or 100, 100)
+        width = max(tr._tw.fullwidth or 100, 40)  # fitted to the terminal
 
         def paint(text: str, verdict: str) -> str:
             return str(tr._tw.markup(text, **COLOURS[verdict]))
 
-        for line in render(self.state.built or self.matrix(), width=width, paint=paint):
+        # The scorecard and the rows that fail, warn or differ; every row with --full-table.
+        full = bool(self.config.getoption("--full-table"))
+        for line in render(self.state.built or self.matrix(), width=width, paint=paint, full=full):
             tr.write_line(line)
         unmapped = [c for c in self.state.cells.values()
                     if c.verdict != "error" and c.observed and (c.observed.get("error") or {}).get("kind") == "other"]

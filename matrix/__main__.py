@@ -1,6 +1,12 @@
 """``python -m matrix``: read, show, re-render, merge and compare matrix files.
 
-    python -m matrix show [reports/matrix.json]          the terminal table
+    python -m matrix show [reports/matrix.json] [-k EXPR] [--clients a,b] [--verdict V] [--full]
+                          [--width N] [--color auto|always|never]
+                                                          the scorecard and the notable rows
+                                                          (--full: every row), fitted and coloured
+    python -m matrix show [FILE] ROW CLIENT               what one cell did, both sides
+    python -m matrix serve ROW [--seconds N]              the row's scripted fixture servers on
+                                                          fixed loopback ports, for its reproducers
     python -m matrix markdown reports/matrix.json -o m.md the Markdown report
     python -m matrix html reports/matrix.json -o m.html   the HTML report
     python -m matrix merge a.json b.json -o merged.json   one matrix from many runs (matrix.merge),
@@ -21,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,17 +35,63 @@ from pathlib import Path
 from matrix import diff, merge
 from matrix.files import write
 from matrix.report import Matrix, MatrixFileError, fitted, markdown
-from matrix.terminal import render
+from matrix.terminal import ansi, cell_lines, plain, render, select
+from model.cell import VERDICTS
 from model.expect import atomic_write
 
 DEFAULT = Path("reports/matrix.json")
 
 
+def colour_wanted(choice: str) -> bool:
+    """``--color auto``: colour on a terminal, unless NO_COLOR is set (https://no-color.org)."""
+    if choice != "auto":
+        return choice == "always"
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
 def cmd_show(args: argparse.Namespace) -> int:
-    matrix = Matrix.read(Path(args.file))
-    for line in render(matrix, width=args.width):
+    positional = list(args.items)
+    file = str(DEFAULT)
+    if positional and (positional[0].endswith(".json") or Path(positional[0]).is_file()):
+        file = positional.pop(0)
+    if len(positional) > 2:
+        raise MatrixFileError(f"show takes [FILE] [ROW [CLIENT]], not {' '.join(args.items)}")
+    matrix = Matrix.read(Path(file))
+    paint = ansi if colour_wanted(args.color) else plain
+    width = args.width or shutil.get_terminal_size((100, 24)).columns
+    clients = None
+    if args.clients:
+        clients = [c.strip() for c in args.clients.split(",") if c.strip()]
+        known = {c["id"] for c in matrix.clients}
+        unknown = [c for c in clients if c not in known]
+        if unknown:
+            raise MatrixFileError(f"--clients: {', '.join(unknown)} not in {file} (its clients: {', '.join(sorted(known))})")
+    if len(positional) == 2:
+        try:
+            lines = cell_lines(matrix, positional[0], positional[1], paint)
+        except KeyError as exc:
+            raise MatrixFileError(f"{file}: no cell {exc.args[0]}") from None
+    else:
+        if positional:
+            if not any(s["id"] == positional[0] for s in matrix.scenarios):
+                raise MatrixFileError(f"{file} has no row {positional[0]!r}")
+            rows = {positional[0]}
+        else:
+            try:
+                rows = select(matrix, args.k, args.verdict, clients)
+            except ValueError as exc:
+                raise MatrixFileError(str(exc)) from None
+        full = args.full or bool(positional) or bool(args.k) or bool(args.verdict)
+        lines = render(matrix, width=width, paint=paint, full=full, rows=rows, clients=clients)
+    for line in lines:
         print(line)
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from matrix.serve import main as serve
+
+    return serve(args.row, seconds=args.seconds, client=args.client)
 
 
 def cmd_markdown(args: argparse.Namespace) -> int:
@@ -106,10 +159,26 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m matrix", description="Read and render clientmatrix reports.")
     sub = p.add_subparsers(dest="command", required=True)
-    show = sub.add_parser("show", help="print the matrix table of a matrix.json")
-    show.add_argument("file", nargs="?", default=str(DEFAULT))
-    show.add_argument("--width", type=int, default=100)
+    show = sub.add_parser("show", help="print the scorecard and the notable rows of a matrix.json, or one cell "
+                                       "(show [FILE] ROW CLIENT)")
+    show.add_argument("items", nargs="*", metavar="[FILE] [ROW [CLIENT]]",
+                      help=f"the matrix file (default {DEFAULT}), a row, a row and a client")
+    show.add_argument("-k", default=None, metavar="EXPR",
+                      help="rows whose id or title match, like pytest's -k ('redirect and not 303')")
+    show.add_argument("--clients", default=None, metavar="IDS", help="only these columns (comma-separated)")
+    show.add_argument("--verdict", choices=VERDICTS, default=None, help="rows where a shown client has this verdict")
+    show.add_argument("--full", action="store_true", help="every row (default: the scorecard and the rows that fail, "
+                                                          "warn, time out or differ between clients)")
+    show.add_argument("--width", type=int, default=None, help="columns (default: the terminal's width)")
+    show.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                      help="colour: auto (on a terminal, unless NO_COLOR is set), always, never")
     show.set_defaults(func=cmd_show)
+    sv = sub.add_parser("serve", help="start the fixture servers scripted for one row, on fixed loopback ports, "
+                                      "for its reproducers (until Ctrl-C or --seconds)")
+    sv.add_argument("row")
+    sv.add_argument("--seconds", type=float, default=600.0, help="stop after this long (default: %(default)g)")
+    sv.add_argument("--client", default=None, help="also print this client's reproducer for the row")
+    sv.set_defaults(func=cmd_serve)
     md = sub.add_parser("markdown", help="write the Markdown report of a matrix.json")
     md.add_argument("file")
     md.add_argument("-o", "--output", default=None, help="output file (default: stdout)")

@@ -2,59 +2,133 @@
 
     page(matrix) -> str     the whole document
     page_data(matrix)       what the page's script renders: clients, per-family columns,
-                            rows (scenario meta, consensus, cells by client), glyphs
+                            the scorecard, rows (scenario meta, spec links, what the server
+                            sent, the reference, cells by client), glyphs
 
-The matrix goes into the page once, as JSON in a ``<script type="application/json">``;
-``assets/report.js`` (a small vanilla script) renders the tables, the filters (kept in
-the URL fragment, so a link can point at a view) and a cell's detail; ``assets/report.css``
-styles it. Each cell carries its reproducer and pytest command (matrix.reproduce) and
-each row its consensus (matrix.consensus). Observations are trimmed to what the
-detail shows, so ~2,000 cells stay a few megabytes at most.
+The matrix goes into the page once, as JSON in a ``<script type="application/json">``
+(``script_json``: every ``<``, ``>``, ``&``, U+2028 and U+2029 written as a ``\\uXXXX``
+escape, so no data can end the element or open a comment, and the JSON stays valid).
+``assets/report.js`` (a small vanilla script) renders it with DOM calls and
+``textContent`` only, never markup made from data: the tables, the scorecard, the
+filters and the compare view (their state in the URL fragment, so a link points at a
+view) and a cell's detail; ``assets/report.css`` styles it.
+
+Kept small as the matrix grows (4,000 cells stay well under 2.5 MB, tests/test_reports.py):
+the table's data (``page_data``) is plain JSON, a cell's ``expected`` only where it differs
+from the cell; what a cell's detail shows (``details``: the observation, header fields
+interned in ``pairs``, and the reproducer's body as indexes into ``lines``, the distinct
+snippet lines; its head is made by the page from the row and client, like the pytest
+command) is gzip'd JSON in base64 (``packed``) in a second, inert block, unpacked by the
+browser's own ``DecompressionStream`` when the page loads.
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from matrix.consensus import consensus
-from matrix.report import GLYPHS, MEANING, Matrix, run_line
-from matrix.reproduce import pytest_command, snippet
+from matrix.report import GLYPHS, MEANING, Matrix, run_line, spec_links
+from matrix.reproduce import SERVE_PORTS, body
+from matrix.scorecard import CATEGORIES, scorecard
 from model.cell import VERDICTS, Cell
 
 ASSETS = Path(__file__).with_name("assets")
+#: The page loads nothing: its own inline style and script only (links still open).
+CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 #: Fields of a captured request the detail shows (the hash, raw bytes and connection number are left out).
 SENT_FIELDS = ("method", "target", "version", "headers", "framing", "body_len", "body_excerpt", "trailers",
-               "server", "problem")
+               "server", "problem", "frames", "tls")
 
 
-def trim(observed: dict[str, Any] | None) -> dict[str, Any]:
+class Interner:
+    """Each distinct value once in ``items``; ``index(value)`` is its position."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self._seen: dict[str, int] = {}
+
+    def index(self, value: Any) -> int:
+        key = json.dumps(value, ensure_ascii=False)
+        if key not in self._seen:
+            self._seen[key] = len(self.items)
+            self.items.append(value)
+        return self._seen[key]
+
+
+def trim(observed: dict[str, Any] | None, pairs: Interner) -> dict[str, Any]:
+    """The observation as the detail shows it: header lists as indexes into ``pairs``."""
     if not observed:
         return {}
     out = dict(observed)
-    out["sent"] = [{k: s[k] for k in SENT_FIELDS if s.get(k) not in (None, "", [])} for s in observed.get("sent") or []]
+
+    def fields(items: Any) -> list[int]:
+        return [pairs.index(list(p)) for p in items or []]
+
+    sent = []
+    for s in observed.get("sent") or []:
+        one = {k: s[k] for k in SENT_FIELDS if s.get(k) not in (None, "", [])}
+        one["headers"] = fields(s.get("headers"))
+        if "trailers" in one:
+            one["trailers"] = fields(one["trailers"])
+        sent.append(one)
+    out["sent"] = sent
+    got = observed.get("got")
+    if isinstance(got, dict):
+        out["got"] = {**got, "headers": fields(got.get("headers"))}
     return out
 
 
-def cell_data(row: dict[str, Any], cell: Cell, base: str) -> dict[str, Any]:
+def cell_data(cell: Cell) -> dict[str, Any]:
+    """What the table needs of a cell (its detail is in ``details``)."""
     data = cell.to_json()
-    return {
-        "v": cell.verdict,
-        "m": cell.summary,
-        "o": cell.outcome,
-        "e": data["expected"],
-        "x": trim(cell.observed),
-        "n": data.get("variants") if cell.intermittent else None,
-        "p": pytest_command(row, base),
-        "r": snippet(row, base, data),
-    }
+    out: dict[str, Any] = {"v": cell.verdict, "m": cell.summary}
+    if cell.intermittent:
+        out["n"] = data.get("variants")
+    if cell.outcome != "passed":
+        out["o"] = cell.outcome
+    if cell.expected is not None and (cell.expected.verdict, cell.expected.summary) != (cell.verdict, cell.summary):
+        out["e"] = data["expected"]
+    elif cell.expected is None:
+        out["e"] = None  # no expectation recorded
+    return out
+
+
+def details(matrix: Matrix) -> dict[str, Any]:
+    """What a cell's detail shows beyond the table: the observation (``x``, header fields as
+    indexes into ``pairs``) and the reproducer's body (``r``, indexes into ``lines``)."""
+    clients = {c["id"]: c for c in matrix.clients}
+    rows = {s["id"]: s for s in matrix.scenarios}
+    pairs, lines = Interner(), Interner()
+    cells: dict[str, dict[str, Any]] = {}
+    for cell in matrix.cells:
+        row = rows.get(cell.scenario)
+        if row is None or cell.client not in clients:
+            continue
+        base = clients[cell.client].get("base", cell.client)
+        cells.setdefault(cell.scenario, {})[cell.client] = {
+            "x": trim(cell.observed, pairs), "r": [lines.index(line) for line in body(row, base, cell.to_json())]}
+    return {"cells": cells, "pairs": pairs.items, "lines": lines.items}
+
+
+def packed(data: Any) -> str:
+    """``data`` as gzip'd JSON in base64 (deterministic: no timestamp): letters, digits, ``+/=``."""
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode("ascii")
+
+
+def unpacked(text: str) -> Any:
+    """The inverse of ``packed`` (tests read a page's details with it)."""
+    return json.loads(gzip.decompress(base64.b64decode(text)))
 
 
 def page_data(matrix: Matrix) -> dict[str, Any]:
     index = matrix._index()
-    clients = {c["id"]: c for c in matrix.clients}
     columns = {f: [c["id"] for c in matrix.columns(f)] for f in matrix.families()}  # once, not per row
     rows = []
     for s in matrix.scenarios:
@@ -63,25 +137,37 @@ def page_data(matrix: Matrix) -> dict[str, Any]:
         cells = {cid: index[(s["id"], cid)] for cid in cols if (s["id"], cid) in index}
         rows.append({
             **{k: s.get(k) for k in ("id", "group", "title", "spec", "level", "module")},
+            "links": spec_links(str(s.get("spec", ""))),
             "security": bool(s.get("security")),
             "protocol": protocol,
-            "cons": consensus(cells.values()).to_json(),
-            "cells": {cid: cell_data(s, c, clients[cid].get("base", cid)) for cid, c in cells.items()},
+            "request": s.get("request") or {},
+            "response": s.get("response") or [],
+            "ref": consensus(cells.values(), str(s.get("level"))).to_json(),
+            "cells": {cid: cell_data(c) for cid, c in cells.items()},
         })
     return {
         "run": matrix.run,
         "clients": matrix.clients,
         "columns": columns,
+        "scorecard": scorecard(matrix),
+        "categories": [list(c) for c in CATEGORIES],
         "rows": rows,
         "verdicts": list(VERDICTS),
         "glyphs": GLYPHS,
+        "ports": SERVE_PORTS,
     }
 
 
-def _script_json(data: Any) -> str:
-    """JSON that cannot end its <script> element early."""
+#: What script_json escapes: the characters that could end the <script> element, start a
+#: comment or a character reference, or (U+2028/9) end a line in older JavaScript.
+UNSAFE = re.compile("[<>&\u2028\u2029]")
+
+
+def script_json(data: Any) -> str:
+    """JSON safe inside ``<script type="application/json">``: still valid JSON (each unsafe
+    character as its ``\\uXXXX`` escape, which only occurs inside strings)."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+    return UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def page(matrix: Matrix) -> str:
@@ -91,12 +177,13 @@ def page(matrix: Matrix) -> str:
     legend += ('<span><b>*</b> after a glyph: differs from the recorded expectation</span>'
                '<span><b>~</b> after a glyph: intermittent over --repeat runs</span>'
                '<span><span class="sec">§</span> security row</span>'
-               '<span><b>≠</b> dashed: odd one out (differs from the consensus)</span>')
+               '<span><b>≠</b> dashed: odd one out (does not meet the spec; INFO rows: not the majority)</span>')
     return f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
 <title>clientmatrix: {len(matrix.cells)} cells</title>
 <style>
 {(ASSETS / "report.css").read_text(encoding="utf-8")}</style>
@@ -106,19 +193,23 @@ def page(matrix: Matrix) -> str:
 <h1>clientmatrix</h1>
 <div class="run">{e(run_line(matrix))}</div>
 <div class="legend" aria-label="legend">{legend}</div>
+<section id="scorecard" aria-label="scorecard"></section>
 </header>
 <form class="filters" role="search" aria-label="filters">
 <label>group <select id="f-group"></select></label>
 <label>client <select id="f-client"></select></label>
 <label>verdict <select id="f-verdict"></select></label>
-<label><input type="checkbox" id="f-disagree"> only rows where clients disagree</label>
+<label><input type="checkbox" id="f-security"> security rows only</label>
+<label><input type="checkbox" id="f-disagree"> only rows where verdicts differ</label>
 <label>search <input type="search" id="f-q" placeholder="id or title"></label>
+<span class="compare-pick">compare <span id="f-compare"></span></span>
 <button type="button" id="f-reset">reset</button>
 <span class="count" id="shown"></span>
 </form>
 <main id="tables"></main>
 <dialog id="detail" aria-label="cell detail"><div class="inner"></div></dialog>
-<script type="application/json" id="matrix-data">{_script_json(page_data(matrix))}</script>
+<script type="application/json" id="matrix-data">{script_json(page_data(matrix))}</script>
+<script type="application/octet-stream" id="matrix-details" data-encoding="gzip+base64">{packed(details(matrix))}</script>
 <script>
 {(ASSETS / "report.js").read_text(encoding="utf-8")}</script>
 </body>

@@ -11,6 +11,7 @@ sibling, then rename), once, by the controller.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,28 @@ MEANING = {
 DIFFERS = "*"
 #: Marks a cell whose verdict or summary varied over --repeat runs.
 INTERMITTENT = "~"
+
+
+#: "RFC 9110 §15.4.4": an RFC and, optionally, a section.
+RFC = re.compile(r"RFC\s*(\d{3,5})(?:\s*§\s*(\d+(?:\.\d+)*))?")
+#: Other documents a row may cite, by the name it starts with.
+DOCUMENTS = {"Fetch": "https://fetch.spec.whatwg.org/"}
+
+
+def spec_links(spec: str) -> list[list[str]]:
+    """The documents a row's spec anchor cites, as [text, URL] (links only: nothing is loaded).
+
+    ``RFC 9110 §15.4.4`` -> https://www.rfc-editor.org/rfc/rfc9110.html#section-15.4.4."""
+    out = []
+    for m in RFC.finditer(spec):
+        number, section = m.group(1), m.group(2)
+        url = f"https://www.rfc-editor.org/rfc/rfc{number}.html" + (f"#section-{section}" if section else "")
+        out.append([m.group(0), url])
+    for name, url in DOCUMENTS.items():
+        found = re.search(re.escape(name) + r"(\s*§\s*[\d.]+)?", spec)
+        if found:
+            out.append([found.group(0), url])
+    return out
 
 
 class MatrixFileError(Exception):
@@ -227,6 +250,7 @@ def markdown(matrix: Matrix) -> str:
     if missing:
         out += ["## Cells selected but not run", ""]
         out += [f"- `{m.get('scenario')}` with `{m.get('client')}`" for m in missing] + [""]
+    out += score_markdown(matrix)
     index = matrix._index()
     for security in (True, False):
         groups = _grouped(matrix, security)
@@ -246,6 +270,8 @@ def markdown(matrix: Matrix) -> str:
             out.append("")
     out += ["## Behaviours", ""]
     for s in matrix.scenarios:
+        out.append(f'<a id="{slug("row-" + s["id"])}"></a>')
+        out.append("")
         out.append(f"### `{s['id']}`: {md_escape(s['title'])}")
         out.append("")
         out.append(f"{s['spec']}, {s['level']}{', security' if s.get('security') else ''}.")
@@ -257,6 +283,38 @@ def markdown(matrix: Matrix) -> str:
                            + (f" (intermittent: {md_escape(variants_text(cell))})" if cell.intermittent else ""))
         out.append("")
     return "\n".join(out)
+
+
+def slug(text: str) -> str:
+    """An anchor name made of letters, digits, ``.``, ``_`` and ``-`` only."""
+    return re.sub(r"[^A-Za-z0-9._-]", "-", text)
+
+
+def score_markdown(matrix: Matrix) -> list[str]:
+    """The scorecard: a table of counts per client, each linking to its list of rows."""
+    from matrix.scorecard import CATEGORIES, scorecard
+
+    cards = scorecard(matrix)
+    if not cards:
+        return []
+    out = ["## Scorecard", "", "Rows per client: " + "; ".join(f"**{label}**: {what}" for _, label, what in CATEGORIES)
+           + ".", "", "| client | " + " | ".join(label for _, label, _ in CATEGORIES) + " | cells |",
+           "| --- | " + " | ".join("---:" for _ in CATEGORIES) + " | ---: |"]
+    lists: list[str] = []
+    for card in cards:
+        counts = []
+        for key, label, _ in CATEGORIES:
+            rows = card[key]
+            if not rows:
+                counts.append("0")
+                continue
+            anchor = slug(f"score-{card['client']}-{key}")
+            counts.append(f"[{len(rows)}](#{anchor})")
+            lists.append(f'<a id="{anchor}"></a>`{md_escape(card["client"])}`, {label}: '
+                         + ", ".join(f"[`{md_escape(r)}`](#{slug('row-' + r)})" for r in rows))
+            lists.append("")
+        out.append(f"| `{md_escape(card['client'])}` | " + " | ".join(counts) + f" | {card['cells']} |")
+    return out + [""] + lists
 
 
 def fitted(matrix: Matrix, max_bytes: int) -> str:

@@ -1,23 +1,31 @@
 """Reproducers: how to run one cell again, by hand or with pytest.
 
     row_meta(scenario, nodeid)   the scenario's meta for the report, plus where it
-                                 lives (``module``) and the caller's request in
-                                 library-neutral words (``request``)
+                                 lives (``module``), the caller's request in
+                                 library-neutral words (``request``) and what the
+                                 server sends (``response``, matrix.wire)
     pytest_command(row, client)  ``pytest "suites/<module>.py::test_scenario[<id>-<client>]"``
     snippet(row, client, cell)   a short runnable Python snippet: the same call made
                                  with that library's public API (TEMPLATES, one per client)
+      = head(row, client)        four comment lines made of the row and client alone
+      + body(row, client, cell)  the rest: what was observed, the options, the code
 
 A snippet is built from the row's request (method, path, the caller's headers, the
-body) and the cell's observed request (the fixture server's address, what went on
-the wire); the options the cell recorded are written as a comment. The fixture
-server only lives during a run, so the snippet says where it pointed and the pytest
-command replays the scenario against its scripted server.
+body) and the cell's observed request (what went on the wire); the options the cell
+recorded are written as a comment. It points at ``python -m matrix serve ROW``
+(matrix.serve), which scripts the row on fixed loopback ports (``SERVE_PORTS``), so
+a snippet copied from any report runs against it as printed. The HTML page builds
+``head`` itself (report.js, the same four lines) and keeps ``body`` as lines shared
+between cells, so thousands of snippets stay small.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 from typing import TYPE_CHECKING, Any
+
+from matrix.wire import served
 
 if TYPE_CHECKING:  # the report side reads JSON only: no servers imported for it
     from model.scenario import Scenario
@@ -164,6 +172,25 @@ finally:
     ws.close()""",
 }
 
+#: The loopback ports ``python -m matrix serve`` binds, per origin, and that snippets point at
+#: (below the ephemeral ranges of Linux, 32768+, and of macOS and Windows, 49152+).
+SERVE_HOST = "127.0.0.1"
+SERVE_PORTS: dict[str, int] = {name: 28100 + i for i, name in enumerate((
+    "http", "https", "http-other", "http-localhost", "ws", "wss", "ws-raw", "wss-raw",
+    "https-hello", "https-localhost", "https-wrong-host", "https-expired", "https-not-yet-valid",
+    "https-self-signed", "https-other-ca", "https-leaf-only", "https-full-chain", "https-ip-only",
+    "https-tls13", "https-legacy", "https-client-cert"))}
+#: A route prefix in a captured target (``/c/t12``): the serve command answers without one.
+ROUTE = re.compile(r"/c/t[0-9]+")
+#: Everything a Python source file (or str.splitlines) takes for a line break.
+BREAKS = re.compile("[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def comment(text: object) -> str:
+    """Text for a ``#`` comment: every line break made a space, so data never becomes code."""
+    return BREAKS.sub(" ", str(text))
+
+
 #: Placeholder files a TLS snippet names (the run's are temporary: use your own).
 CA_FILE = "ca.pem"
 CLIENT_FILES = ("client.pem", "client.key")
@@ -280,7 +307,8 @@ def message_source(data: str | bytes) -> tuple[str, bool]:
 
 def row_meta(scenario: Scenario, nodeid: str) -> dict[str, Any]:
     """Scenario meta for the report: its module (from the pytest node id) and its request."""
-    return {**scenario.meta(), "module": nodeid.split("::", 1)[0], "request": request_meta(scenario)}
+    return {**scenario.meta(), "module": nodeid.split("::", 1)[0], "request": request_meta(scenario),
+            "response": served(scenario.response, scenario.protocol)}
 
 
 def pytest_command(row: dict[str, Any], client: str) -> str:
@@ -398,45 +426,76 @@ def _ws_kwargs(client: str, ws: dict[str, Any]) -> tuple[dict[str, str], list[st
     return kw, notes
 
 
+def serve_command(row: dict[str, Any]) -> str:
+    return "python -m matrix serve " + shlex.quote(str(row["id"]))
+
+
+def head(row: dict[str, Any], client: str) -> list[str]:
+    """The snippet's first four lines: made of the row and the client only (report.js makes
+    the same lines in the page)."""
+    return [f"# clientmatrix reproducer: {comment(row['id'])} with {comment(client)}",
+            f"# {comment(row.get('title', ''))}",
+            f"# Start the scripted server first: {comment(serve_command(row))}",
+            f"# (or replay the cell: {comment(pytest_command(row, client))})"]
+
+
 def snippet(row: dict[str, Any], client: str, cell: dict[str, Any] | None = None) -> str:
     """A runnable snippet for this library and this scenario (see TEMPLATES)."""
+    return "\n".join(head(row, client) + body(row, client, cell)) + "\n"
+
+
+def authority(row: dict[str, Any], cell: dict[str, Any] | None) -> tuple[str, int, str]:
+    """(host, port, the run's authority): the serve command's port for the row's origin, the
+    host name the run used (``localhost`` for the alias origins)."""
+    req = row.get("request") or {}
+    sent = _first_sent(cell)
+    tls = scheme_of(row, cell) in ("https", "wss")
+    run = (sent or {}).get("server") or ""
+    host = run.rpartition(":")[0] or SERVE_HOST
+    origin = str(req.get("origin") or ("https" if tls else "http"))
+    port = SERVE_PORTS.get(origin)
+    if port is None:  # an origin serve has no fixed port for (port 80): the run's
+        rest = run.rpartition(":")[2]
+        port = int(rest) if rest.isdigit() else (443 if tls else 80)
+    return host, port, run
+
+
+def body(row: dict[str, Any], client: str, cell: dict[str, Any] | None = None) -> list[str]:
+    """The snippet after its head: what was observed, the options, the code."""
     req = row.get("request") or {"method": "GET", "path": "/"}
     sent = _first_sent(cell)
     scheme = scheme_of(row, cell)
     tls = scheme in ("https", "wss")
-    server = (sent or {}).get("server") or ("127.0.0.1:8443" if tls else "127.0.0.1:8080")
-    host, _, port = server.rpartition(":")
-    host = host or "127.0.0.1"
+    host, number, run = authority(row, cell)
+    server = f"{host}:{number}"
     path = req.get("path", "/")
     if "params" in req and not KEYWORDS.get(client, {}).get("params") and sent and "?" in sent["target"]:
         path += "?" + sent["target"].split("?", 1)[1]  # no query API: the query as it went on the wire
-    head = [f"# clientmatrix reproducer: {row['id']} with {client}",
-            f"# {row.get('title', '')}",
-            f"# The run's fixture server was at {server}; point the URL at a server of yours,",
-            f"# or replay the scripted server with: {pytest_command(row, client)}"]
+    lines: list[str] = []
     if sent:
-        head.append(f"# observed on the wire: {sent['method']} {sent['target']}, {len(sent.get('headers', []))} "
-                    f"header fields, framing {sent['framing']}, body {sent['body_len']} bytes")
+        lines.append(comment(f"# observed on the wire: {sent['method']} {ROUTE.sub('', sent['target'], 1) or '/'}, "
+                             f"{len(sent.get('headers', []))} header fields, framing {sent['framing']}, "
+                             f"body {sent['body_len']} bytes"))
     options = ((cell or {}).get("observed") or {}).get("options")
     if options:
-        head.append(f"# options the cell used: {options}")
+        lines.append(comment(f"# options the cell used: {options}"))
     if req.get("then"):
-        head.append(f"# the scenario makes {req['then']} more call(s) with the same client afterwards")
+        lines.append(f"# the scenario makes {req['then']} more call(s) with the same client afterwards")
     template = TEMPLATES.get(client)
     if template is None:
-        return "\n".join(head + [f"# no snippet template for client {client!r}: use the pytest command above"])
+        return lines + [f"# no snippet template for client {comment(client)!r}: use the pytest command above"]
     ws = req.get("ws") or {}
-    number = int(port) if port.isdigit() else (443 if tls else 80)
     setup, tls_kw, opened = _tls(client, req, host, number) if tls else ([], {}, "")
     ws_kw, notes = _ws_kwargs(client, ws)
-    head += notes
+    lines += [comment(n) for n in notes]
     keywords = {**tls_kw, **ws_kw}
     call_kw = _kwargs(client, req) + "".join(f", {k[3:]}={v}" for k, v in keywords.items() if k.startswith("kw:"))
     ctor = ", ".join(f"{k[5:]}={v}" for k, v in keywords.items() if k.startswith("ctor:"))
     fields = {
         "method": req.get("method", "GET"), "url": f"{scheme}://{server}{path}", "target": path,
         "host": host, "port": number, "scheme": scheme,
-        "raw": _raw_request(sent, req, server), "kw": call_kw, "ctor": ctor, "ctor_kw": f", {ctor}" if ctor else "",
+        "raw": _raw_request(sent, req, server, run), "kw": call_kw, "ctor": ctor,
+        "ctor_kw": f", {ctor}" if ctor else "",
         "conn": "HTTPSConnection" if tls else "HTTPConnection",
         "open": opened or f"socket.create_connection(({host!r}, {number})) as s",
         "setup": "".join(line + "\n" for line in setup),
@@ -446,7 +505,7 @@ def snippet(row: dict[str, Any], client: str, cell: dict[str, Any] | None = None
     code = template.format(**fields)
     if "import ssl" in code:  # the setup's import, moved up among the standard library's
         code = _stdlib_first(code.replace("import ssl\n", "", 1), "import ssl")
-    return "\n".join(head) + "\n" + code + "\n"
+    return lines + code.split("\n")
 
 
 #: The standard library modules the templates import (to place ``import ssl`` among them).
@@ -473,13 +532,15 @@ def _messages(ws: dict[str, Any]) -> str:
     return "[" + "".join(lines) + ("\n]" if lines else "]")
 
 
-def _raw_request(sent: dict[str, Any] | None, req: dict[str, Any], server: str) -> bytes:
-    """The request bytes as observed (header fields in order); the body from the scenario (a long
-    repeated one cut to its first ``LONG_BODY`` bytes: the snippet stays readable)."""
+def _raw_request(sent: dict[str, Any] | None, req: dict[str, Any], server: str, run: str = "") -> bytes:
+    """The request bytes as observed (header fields in order, the run's address made the serve
+    command's, the route prefix dropped); the body from the scenario (a long repeated one cut to
+    its first ``LONG_BODY`` bytes: the snippet stays readable)."""
     if sent is None:
         return f"{req.get('method', 'GET')} {req.get('path', '/')} HTTP/1.1\r\nHost: {server}\r\n\r\n".encode()
-    lines = [f"{sent['method']} {sent['target']} {sent.get('version', 'HTTP/1.1')}"]
-    lines += [f"{k}: {v}" for k, v in sent.get("headers", [])]
+    target = ROUTE.sub("", sent["target"], 1) or "/"
+    lines = [f"{sent['method']} {target} {sent.get('version', 'HTTP/1.1')}"]
+    lines += [f"{k}: {v.replace(run, server) if run else v}" for k, v in sent.get("headers", [])]
     body = req.get("body", "").encode("latin-1") if sent.get("framing") == "content-length" else b""
     if "body_repeat" in req and sent.get("framing") == "content-length":
         body = req["body_repeat"][0].encode("latin-1") * min(int(req["body_repeat"][1]), LONG_BODY)

@@ -1,6 +1,6 @@
 """The cell model: what one scenario run with one client records.
 
-A *cell* has two sides (see ``shared/DESIGN.md``):
+A *cell* has two sides (see ``docs/DESIGN.md``):
 
     sent  what the client put on the wire, as the fixture server captured it
           (``Capture``, one per request on the exchange, in order);

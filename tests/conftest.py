@@ -1,5 +1,10 @@
 """Self-test fixtures: a small matrix of *real* cells, run the way the suite runs them.
 
+Every matrix the self-tests write is checked against the documented format
+(docs/matrix.schema.json, matrix.schema): ``Matrix.to_json`` validates what it returns for
+the whole session (``schema_checked``); reports written by a pytest subprocess are read
+back with ``checked_report``.
+
 ``real_matrix`` runs a few rows (the status group, the security rows, two method rows)
 with four clients through fixtures.cell.run_cell against the session's fixture servers,
 so the report writers are tested on cells that came from a real run.
@@ -7,7 +12,10 @@ so the report writers are tested on cells that came from a real run.
 
 from __future__ import annotations
 
+import json
 import platform
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +23,7 @@ import pytest
 from fixtures import clients as registry
 from matrix.report import Matrix
 from matrix.reproduce import row_meta
+from matrix.schema import validate
 from model.cell import Cell
 from suites import test_methods, test_status
 
@@ -45,3 +54,27 @@ def real_matrix(servers: Any, adapters: Any) -> Matrix:
         scenarios=scenarios,
         cells=cells,
     )
+
+
+def checked_report(path: Path) -> dict[str, Any]:
+    """A matrix.json a run wrote, read and validated against the documented format."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    problems = validate(data)
+    assert not problems, f"{path} breaks docs/matrix.schema.json: {problems}"
+    return data
+
+
+@pytest.fixture(scope="session", autouse=True)
+def schema_checked() -> Iterator[None]:
+    """Every matrix a self-test writes (or renders) is valid against docs/matrix.schema.json."""
+    original = Matrix.to_json
+
+    def to_json(self: Matrix) -> dict[str, Any]:
+        data = original(self)
+        problems = validate(data)
+        assert not problems, f"a written matrix breaks docs/matrix.schema.json: {problems}"
+        return data
+
+    Matrix.to_json = to_json  # type: ignore[method-assign]
+    yield
+    Matrix.to_json = original  # type: ignore[method-assign]

@@ -52,7 +52,11 @@ def test_a_missing_library_is_unsupported_not_a_crash(servers: Servers) -> None:
         modules = ("clientmatrix_no_such_library",)
 
     reason = Absent.missing()
-    assert reason is not None and reason.startswith("not installed")
+    from fixtures.pins import pinned
+
+    assert reason == ("not installed: the module clientmatrix_no_such_library cannot be imported; install the "
+                      f"pinned version with python -m pip install {pinned('requests')}.")
+    assert str(pinned("requests")).startswith("requests==2.")
     scenario = Scenario("selftest.any", "t", "-", "MUST", lambda o: ok("x"))
     run = run_cell(scenario, "requests", reason, servers)
     assert (run.cell.verdict, run.skip) == ("unsupported", reason)
@@ -169,3 +173,13 @@ def test_an_outcome_that_never_reached_the_library_is_not_graded(origin: str, ob
                                                                  is_error: bool) -> None:
     s = Scenario("selftest.unobserved", "t", "-", "MUST", lambda o: ok("refused"), origin=origin)
     assert (grade(s, obs)[0] == "error") is is_error
+
+
+def test_a_library_in_a_venv_inside_the_checkout_is_not_ours() -> None:
+    """The README makes its venv as .venv in the checkout: urllib3's InsecureRequestWarning raised
+    from there is the library's, and a cell that records warnings keeps it (.ci/run does exactly this)."""
+    from fixtures.adapter import ROOT, ours
+
+    assert ours(str(ROOT / "fixtures" / "adapter.py"))
+    assert not ours(str(ROOT / ".venv" / "lib" / "python3.11" / "site-packages" / "urllib3" / "connectionpool.py"))
+    assert not ours("/usr/lib/python3/dist-packages/urllib3/connectionpool.py")

@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import ast
 import random
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +14,6 @@ from fixtures import clients
 from matrix.reproduce import TEMPLATES, message_source, row_meta, scheme_of, snippet
 from model.cell import Call, WsCall
 from model.scenario import Scenario, ok
-from servers import Servers
 from servers.frames import WsScript
 from suites import test_tls, test_ws
 
@@ -100,38 +95,6 @@ def test_tls_snippets_name_the_ca_and_client_cert(client: str) -> None:
             assert "'ca.pem'" in code and "# ca.pem: " in code, scenario.id
         if scenario.request.client_cert:
             assert "'client.pem'" in code and "'client.key'" in code, scenario.id
-
-
-
-
-@pytest.mark.parametrize("client", WS_CLIENTS)
-@pytest.mark.parametrize(("origin", "trust"), [("ws", "default"), ("wss", "ca")])
-def test_ws_snippet_runs_against_the_echo_server(servers: Servers, client: str, origin: str, trust: str,
-                                                 tmp_path: Path) -> None:
-    """The snippet, run as a user would (the CA as ./ca.pem), echoes on the live echo server."""
-    if clients.load(client).missing():
-        pytest.skip(f"{client}: {clients.load(client).missing()}")
-    assert servers.certs is not None
-    shutil.copy(servers.certs.ca_file, tmp_path / "ca.pem")
-    scenario = Scenario("ws.live", "t", "-", "INFO", lambda o: ok("x"),
-                        Call(trust=trust, ws=WsCall(send=("hello", b"\x00\x01" * 40), receive=2)), WsScript(),
-                        origin=origin, protocol="ws")
-    route = servers.registry.open(WsScript())
-    try:
-        row = meta(scenario)
-        row["request"]["path"] = route.prefix + "/"
-        sent = {"server": servers.server(origin).authority, "method": "GET", "target": "/", "framing": "none",
-                "body_len": 0}
-        code = snippet(row, client, {"observed": {"sent": [sent]}})
-        run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=20)
-        route.settle(1.0)
-        captures, _ = route.snapshot()
-    finally:
-        servers.registry.close(route)
-    assert run.returncode == 0, run.stderr[-800:]
-    (capture,) = captures
-    assert [(f.opcode, f.payload) for f in capture.frames][:2] == [(1, b"hello"), (2, b"\x00\x01" * 40)]
-    assert "hello" in run.stdout
 
 
 def test_a_long_repeated_body_is_described_not_copied() -> None:

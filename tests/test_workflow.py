@@ -18,6 +18,7 @@ import pytest
 
 from matrix.files import write
 from matrix.report import Matrix
+from tests.conftest import checked_report
 
 yaml = pytest.importorskip("yaml")
 pytestmark = pytest.mark.selftest
@@ -62,6 +63,7 @@ def test_merge_job_commands_run_here(real_matrix: Matrix, tmp_path: Path) -> Non
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", step["run"]], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
+    checked_report(tmp_path / "merged" / "matrix.json")
     merged = Matrix.read(tmp_path / "merged" / "matrix.json")
     assert {c["python"] for c in merged.clients} == {"3.10", "3.13"}
     assert (tmp_path / "merged" / "matrix.html").exists()
