@@ -170,6 +170,133 @@ try:
         print(opcode, len(got), repr(got[:60]))
 finally:
     ws.close()""",
+    "httpx2": """import httpx2
+{setup}
+with httpx2.Client({ctor}) as client:
+    r = client.request({method!r}, {url!r}{kw})
+""" + SHOW,
+    "httpx2-async": """import asyncio
+
+import httpx2
+{setup}
+
+async def main() -> None:
+    async with httpx2.AsyncClient({ctor}) as client:
+        r = await client.request({method!r}, {url!r}{kw})
+""" + "\n".join("        " + line for line in SHOW.splitlines()) + """
+
+
+asyncio.run(main())""",
+    "curl_cffi": """from curl_cffi import requests
+{setup}
+with requests.Session(impersonate=None, http_version="v1") as s:
+    r = s.request({method!r}, {url!r}{kw})
+print(r.status_code, r.reason, r.headers.multi_items())
+print(r.content[:200])""",
+    "curl_cffi-async": """import asyncio
+
+from curl_cffi import requests
+{setup}
+
+async def main() -> None:
+    async with requests.AsyncSession(impersonate=None, http_version="v1") as s:
+        r = await s.request({method!r}, {url!r}{kw})
+        print(r.status_code, r.reason, r.headers.multi_items())
+        print(r.content[:200])
+
+
+asyncio.run(main())""",
+    "pycurl": """from io import BytesIO
+
+import pycurl
+{setup}
+# libcurl's options by name; the header lines are printed as libcurl hands them over
+OPTIONS = dict(URL={url!r}, CUSTOMREQUEST={method!r}, HTTP_VERSION=pycurl.CURL_HTTP_VERSION_1_1{kw})
+if OPTIONS["CUSTOMREQUEST"] == "HEAD":
+    OPTIONS["NOBODY"] = True
+c = pycurl.Curl()
+for name, value in OPTIONS.items():
+    if name == "HTTPHEADER":
+        value = [f"{{k}}: {{v}}" for k, v in value.items()]
+    elif name == "TIMEOUT_MS":
+        value = int(value * 1000)
+    c.setopt(getattr(pycurl, name), value)
+body = BytesIO()
+c.setopt(pycurl.HEADERFUNCTION, lambda line: print(line.decode("latin-1").rstrip()))
+c.setopt(pycurl.WRITEDATA, body)
+c.perform()
+print(c.getinfo(pycurl.RESPONSE_CODE), body.getvalue()[:200])""",
+    "tornado": """import asyncio
+
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+{setup}
+
+async def main() -> None:
+    try:
+        r = await AsyncHTTPClient().fetch({url!r}, method={method!r}{kw})
+    except HTTPClientError as e:
+        print("HTTPClientError", e.code, e.message)
+        if e.response is None:
+            return
+        r = e.response
+    print(r.code, r.reason, list(r.headers.get_all()))
+    print(r.body[:200])
+
+
+asyncio.run(main())""",
+    "httplib2": """import httplib2
+{setup}
+h = httplib2.Http({ctor})
+r, content = h.request({url!r}, method={method!r}{kw})
+print(r.status, r.reason, dict(r))
+print(content[:200])""",
+    "tornado-ws": """import asyncio
+
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
+{setup}
+MESSAGES = {messages}
+
+
+async def main() -> None:
+    conn = await websocket_connect(HTTPRequest({url!r}{ctor_kw}){kw})
+    for message in MESSAGES:
+        await conn.write_message(message, binary=isinstance(message, bytes))
+    for _ in range({receive}):
+        got = await asyncio.wait_for(conn.read_message(), {wait})
+        if got is None:
+            print("closed", conn.close_code, conn.close_reason)
+            break
+        print(type(got).__name__, len(got), repr(got[:60]))
+    conn.close()
+
+
+asyncio.run(main())""",
+    "curl_cffi-ws": """import threading
+
+from curl_cffi.requests import WebSocket
+{setup}
+MESSAGES = {messages}
+
+
+def read() -> None:
+    for _ in range({receive}):
+        data, flags = ws.recv()  # libcurl answers pings; a Close comes back with the CLOSE flag
+        print(flags, len(data), repr(data[:60]))
+
+
+ws = WebSocket().connect({url!r}, impersonate=None, http_version="v1"{kw})
+try:
+    for message in MESSAGES:
+        if isinstance(message, str):
+            ws.send_str(message)
+        else:
+            ws.send_bytes(message)
+    reader = threading.Thread(target=read, daemon=True)  # recv() itself has no timeout
+    reader.start()
+    reader.join(timeout={wait} * {receive})
+finally:
+    ws.close()""",
 }
 
 #: The loopback ports ``python -m matrix serve`` binds, per origin, and that snippets point at
@@ -206,6 +333,7 @@ TLS_CONTEXT: dict[str, tuple[str, str]] = {
     "http.client": ("context", "ctor"), "urllib": ("context", "ctor"), "httpx": ("verify", "ctor"),
     "httpx-async": ("verify", "ctor"), "aiohttp": ("ssl", "kw"), "websockets": ("ssl", "kw"),
     "websockets-sync": ("ssl", "kw"), "aiohttp-ws": ("ssl", "kw"),
+    "httpx2": ("verify", "ctor"), "httpx2-async": ("verify", "ctor"),
 }
 
 #: Per WebSocket client, the keyword each ``WsCall`` option becomes (None: the API has none).
@@ -213,6 +341,9 @@ WS_KEYWORDS: dict[str, dict[str, str | None]] = {
     "websockets": {"subprotocols": "subprotocols", "compression": "compression", "max_size": "max_size"},
     "aiohttp-ws": {"subprotocols": "protocols", "compression": "compress", "max_size": "max_msg_size"},
     "websocket-client": {"subprotocols": "subprotocols", "compression": None, "max_size": None},
+    "tornado-ws": {"subprotocols": "subprotocols", "compression": "compression_options",
+                   "max_size": "max_message_size"},
+    "curl_cffi-ws": {"subprotocols": None, "compression": None, "max_size": None},
 }
 WS_KEYWORDS["websockets-sync"] = WS_KEYWORDS["websockets"]
 
@@ -230,7 +361,16 @@ KEYWORDS: dict[str, dict[str, str | None]] = {
     "http.client": {"headers": "headers", "body": "body", "params": None, "follow_redirects": None,
                     "timeout": None},
 }
-KEYWORDS["httpx-async"] = KEYWORDS["httpx"]
+KEYWORDS["httpx-async"] = KEYWORDS["httpx2"] = KEYWORDS["httpx2-async"] = KEYWORDS["httpx"]
+KEYWORDS["curl_cffi"] = KEYWORDS["curl_cffi-async"] = {
+    "headers": "headers", "body": "content", "params": "params", "follow_redirects": "allow_redirects",
+    "timeout": "timeout"}
+KEYWORDS["pycurl"] = {"headers": "HTTPHEADER", "body": "POSTFIELDS", "params": None,
+                      "follow_redirects": "FOLLOWLOCATION", "timeout": "TIMEOUT_MS"}
+KEYWORDS["tornado"] = {"headers": "headers", "body": "body", "params": None, "follow_redirects": "follow_redirects",
+                       "timeout": "request_timeout"}
+KEYWORDS["httplib2"] = {"headers": "headers", "body": "body", "params": None, "follow_redirects": None,
+                        "timeout": None}
 
 
 #: A request body longer than this, made of one byte repeated, is described, not copied.
@@ -369,6 +509,36 @@ def _tls(client: str, req: dict[str, Any], host: str, port: int) -> tuple[list[s
     notes = ([CA_NOTE] if trust == "ca" else []) + ([CLIENT_NOTE] if cert else [])
     cert_pair = f"({CLIENT_FILES[0]!r}, {CLIENT_FILES[1]!r})"
     kw: dict[str, str] = {}
+    if client in ("curl_cffi", "curl_cffi-async", "curl_cffi-ws"):
+        if trust != "default":
+            kw["kw:verify"] = repr(CA_FILE) if trust == "ca" else "False"
+        if cert:
+            kw["kw:cert"] = cert_pair
+        return ([""] + notes if notes else []), kw, ""
+    if client == "pycurl":
+        if trust == "ca":
+            kw["kw:CAINFO"] = repr(CA_FILE)
+        elif trust == "off":
+            kw["kw:SSL_VERIFYPEER"], kw["kw:SSL_VERIFYHOST"] = "0", "0"
+        if cert:
+            kw["kw:SSLCERT"], kw["kw:SSLKEY"] = repr(CLIENT_FILES[0]), repr(CLIENT_FILES[1])
+        return ([""] + notes if notes else []), kw, ""
+    if client in ("tornado", "tornado-ws"):
+        where = "ctor" if client == "tornado-ws" else "kw"  # the ws client takes them on HTTPRequest
+        if trust == "ca":
+            kw[f"{where}:ca_certs"] = repr(CA_FILE)
+        elif trust == "off":
+            kw[f"{where}:validate_cert"] = "False"
+        if cert:
+            kw[f"{where}:client_cert"], kw[f"{where}:client_key"] = repr(CLIENT_FILES[0]), repr(CLIENT_FILES[1])
+        return ([""] + notes if notes else []), kw, ""
+    if client == "httplib2":
+        if trust == "ca":
+            kw["ctor:ca_certs"] = repr(CA_FILE)
+        elif trust == "off":
+            kw["ctor:disable_ssl_certificate_validation"] = "True"
+        extra = [f"# a client certificate: h.add_certificate({CLIENT_FILES[1]!r}, {CLIENT_FILES[0]!r}, '')"] if cert else []
+        return ([""] + notes + extra if notes or extra else []), kw, ""
     if client == "requests":
         if trust != "default":
             kw["kw:verify"] = repr(CA_FILE) if trust == "ca" else "False"
@@ -417,8 +587,8 @@ def _ws_kwargs(client: str, ws: dict[str, Any]) -> tuple[dict[str, str], list[st
             continue
         value = ws[name]
         if name == "compression":
-            value = {"websockets": "deflate" if value else None,
-                     "aiohttp-ws": 15 if value else 0}.get(client.replace("-sync", ""), value)
+            value = {"websockets": "deflate" if value else None, "aiohttp-ws": 15 if value else 0,
+                     "tornado-ws": {} if value else None}.get(client.replace("-sync", ""), value)
         if names.get(name):
             kw[f"kw:{names[name]}"] = repr(value)
         else:
@@ -509,7 +679,7 @@ def body(row: dict[str, Any], client: str, cell: dict[str, Any] | None = None) -
 
 
 #: The standard library modules the templates import (to place ``import ssl`` among them).
-STDLIB = ("asyncio", "http", "socket", "ssl", "urllib")
+STDLIB = ("asyncio", "http", "socket", "ssl", "threading", "urllib")
 
 
 def _stdlib_first(code: str, line: str) -> str:

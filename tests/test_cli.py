@@ -17,9 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from fixtures import clients
 from tests.conftest import checked_report
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The columns of each family: every row is a cell in each (unsupported ones included).
+HTTP = len(clients.of_family("http"))
+WS = len(clients.of_family("ws"))
 SUBSET = ["suites/test_status.py", "-k", "status.200 or status.404 or status.103"]
 #: A bound on each subprocess run, so a broken harness cannot hang the self-tests.
 RUN_TIMEOUT = 120
@@ -85,7 +89,7 @@ def test_xdist_and_serial_runs_give_the_same_matrix(tmp_path: Path) -> None:
     assert r1.returncode == 0, r1.stdout[-2000:]
     assert r2.returncode == 0, r2.stdout[-2000:]
     assert cells(serial) == cells(parallel)
-    assert len(cells(serial)) == 3 * 8
+    assert len(cells(serial)) == 3 * HTTP
     data = json.loads((parallel / "matrix.json").read_text())
     assert set(data) == {"schema", "run", "clients", "scenarios", "cells"}
     assert (parallel / "matrix.md").read_text().startswith("# clientmatrix")
@@ -218,7 +222,7 @@ def test_matrix_dir_outside_the_repo_works_as_the_readme_writes_it(tmp_path: Pat
     """``--matrix-dir=DIR`` (one token), with no test path given, from the repo root."""
     r = pytest_run("-k", "status.200", f"--matrix-dir={tmp_path}")
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    assert (tmp_path / "matrix.json").exists() and len(cells(tmp_path)) == 8
+    assert (tmp_path / "matrix.json").exists() and len(cells(tmp_path)) == HTTP
 
 
 @pytest.mark.parametrize("args,message", [
@@ -261,7 +265,7 @@ def test_the_users_environment_cannot_change_a_cell(tmp_path: Path) -> None:
     # with the expectations, which hold for the pinned versions only (default headers name them).
     assert cells(tmp_path / "dirty") == cells(tmp_path / "clean")
     assert dirty.returncode == clean.returncode and "harness error" not in dirty.stdout, dirty.stdout[-3000:]
-    assert len(cells(tmp_path / "dirty")) == 3 * 8 + 2 * 6
+    assert len(cells(tmp_path / "dirty")) == 3 * HTTP + 2 * WS
 
 
 def test_a_run_on_another_version_records_an_override_and_never_the_base(tmp_path: Path) -> None:

@@ -62,6 +62,29 @@ def test_a_missing_library_is_unsupported_not_a_crash(servers: Servers) -> None:
     assert (run.cell.verdict, run.skip) == ("unsupported", reason)
 
 
+def test_a_library_too_new_for_this_python_says_so() -> None:
+    base = clients.load("httpx2")
+
+    class Future(base):  # type: ignore[valid-type,misc]
+        python = (99, 0)
+
+    assert Future.missing() == "the pinned httpx2 needs Python >= 99.0 (its Requires-Python): not installed here"
+
+    class Now(base):  # type: ignore[valid-type,misc]
+        python = (3, 10)
+        modules = ("json",)
+
+    assert Now.missing() is None
+
+
+def test_the_curl_columns_record_their_libcurl() -> None:
+    for client in ("pycurl", "curl_cffi", "curl_cffi-async", "curl_cffi-ws"):
+        cls = clients.load(client)
+        if cls.missing():
+            continue
+        assert cls.meta()["libcurl"].count("libcurl/") == 1, client
+
+
 def test_unknown_exceptions_are_kind_other_and_keep_their_class() -> None:
     class Strange(Exception):
         pass

@@ -2,8 +2,9 @@
 
 The context-taking adapters get theirs from ``fixtures.adapter.tls_context`` (the one
 implementation: trust and client certificate) and record its text; websocket-client
-takes paths through ``sslopt``. Either way the cell echoes, and its options name the
-CA and the client certificate, never a file path of this run.
+takes paths through ``sslopt``, tornado-ws and curl_cffi-ws as keyword arguments. Either
+way the cell echoes, and its options name the CA and the client certificate, never a file
+path of this run.
 """
 
 from __future__ import annotations
@@ -33,6 +34,19 @@ SSLOPT = {
     "off": '{"cert_reqs": CERT_NONE, "check_hostname": False}',
     "ca + client cert": '{"ca_certs": CA, "certfile": CLIENT_CERT, "keyfile": CLIENT_KEY}',
 }
+#: The other path-taking clients: the options each case records (names, never paths).
+PATHS: dict[str, dict[str, dict[str, object]]] = {
+    "tornado-ws": {
+        "ca": {"ca_certs": "CA file path"},
+        "off": {"validate_cert": False},
+        "ca + client cert": {"ca_certs": "CA file path", "client_cert": "CLIENT_CERT", "client_key": "CLIENT_KEY"},
+    },
+    "curl_cffi-ws": {
+        "ca": {"verify": "CA file path"},
+        "off": {"verify": False},
+        "ca + client cert": {"verify": "CA file path", "cert": "(CLIENT_CERT, CLIENT_KEY)"},
+    },
+}
 
 
 
@@ -52,6 +66,8 @@ def test_wss_echo_with_trust_and_client_cert(servers: Servers, client: str, case
     options = (run.cell.observed or {}).get("options", {})
     if client == "websocket-client":
         assert options["sslopt"] == SSLOPT[case]
+    elif client in PATHS:
+        assert {k: options.get(k) for k in PATHS[client][case]} == PATHS[client][case]
     else:
         files = servers.tls_kit().client_files if cert else None
         made = tls_context(Call(trust=trust, client_cert=files), servers.certs.ca_file if servers.certs else None)
