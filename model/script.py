@@ -13,6 +13,7 @@ Both compile to a list of ``Action``s the server performs in order:
     Send(data)      write bytes (then drain)
     Sleep(seconds)  pause
     Close(reset)    close now; ``reset`` aborts with a TCP RST instead of a FIN
+    HalfClose()     send the FIN, keep the connection open (what arrives is left unread)
     Hold(seconds)   keep the connection open, sending nothing, until the client
                     closes it or ``seconds`` pass (bounded: never forever)
     Stream(pieces)  write the pieces a generator produces, one at a time, so that a
@@ -68,6 +69,12 @@ class Close:
 
 
 @dataclass(frozen=True)
+class HalfClose:
+    """Send the FIN now (no more bytes from the server) but keep the connection open: what the
+    client sends next is neither read nor reset until the script's ``Close``."""
+
+
+@dataclass(frozen=True)
 class Hold:
     seconds: float = MAX_HOLD
 
@@ -88,7 +95,7 @@ class Stream:
     pieces: Callable[[], Iterable[bytes]]
 
 
-Action = Send | Sleep | Close | Hold | Stream | Linger
+Action = Send | Sleep | Close | HalfClose | Hold | Stream | Linger
 
 
 #: ``{origin:NAME}`` or ``{base:NAME}``: a named fixture server's origin (plus the route prefix);

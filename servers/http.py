@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 from model.cell import Capture, TLSSeen
 from model.loop import LoopThread
-from model.script import AFTER_END, MAX_HOLD, MAX_STREAM, Close, Context, Hold, Linger, Send, Sleep, Stream
+from model.script import AFTER_END, MAX_HOLD, MAX_STREAM, Close, Context, HalfClose, Hold, Linger, Send, Sleep, Stream
 from servers.routes import Registry, Route
 
 #: Limits that keep a misbehaving client from exhausting the server.
@@ -338,7 +338,8 @@ class HTTPServer:
         actions = response.actions(capture, ctx)
         for index, action in enumerate(actions):
             if isinstance(action, Send):
-                if index + 1 < len(actions) and actions[index + 1] == Close() and writer.can_write_eof():
+                if index + 1 < len(actions) and actions[index + 1] in (Close(), HalfClose()) \
+                        and writer.can_write_eof():
                     send_then_fin(writer, action.data)
                 else:
                     writer.write(action.data)
@@ -351,6 +352,9 @@ class HTTPServer:
                     written += len(piece)
                     if written >= MAX_STREAM:
                         break
+            elif isinstance(action, HalfClose):
+                if writer.can_write_eof():
+                    writer.write_eof()  # a second write_eof (after send_then_fin) does nothing
             elif isinstance(action, Sleep):
                 await asyncio.sleep(action.seconds)
             elif isinstance(action, Hold):

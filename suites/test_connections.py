@@ -31,7 +31,7 @@ from model.cell import Call, Capture, Got, Observation
 from model.checks import outcome
 from model.received import returned
 from model.scenario import Check, Result, Scenario, bad, ok
-from model.script import Close, Raw, Reply, Response, Script
+from model.script import Close, HalfClose, Raw, Reply, Response, Script, Sleep
 from model.wrong import attach
 
 OK = b"ok"
@@ -182,7 +182,9 @@ def stale(obs: Observation) -> Result:
 
 DROP = Raw(())  # read the request, answer nothing, close (FIN)
 RESET = Raw((Close(reset=True),), close=False)  # read the request, answer nothing, reset (RST)
-CLOSING = Raw((head_of("200 OK", "Content-Length: 2") + OK,))  # a keep-alive response, then close
+#: A keep-alive response and the FIN behind it; the connection stays open, unread, for 0.2 s, so
+#: a client that sends again there reads the end of the stream (not a reset) whenever it looks.
+CLOSING = Raw((head_of("200 OK", "Content-Length: 2") + OK, HalfClose(), Sleep(0.2)))
 
 
 def drop_row(id: str, method: str, how: Raw, level: str) -> Scenario:
