@@ -553,7 +553,18 @@ class Recorder:
             # workers finished them in.
             scenarios=sorted(state.scenarios.values(), key=lambda s: (s.get("module", ""), s.get("order", 0))),
             cells=list(state.cells.values()),
+            absent=self.absent(),
         )
+
+    def absent(self) -> dict[str, dict[str, str]]:
+        """For each family of rows that ran, the selected clients that are not its columns, and why."""
+        families = {s.get("protocol", "http") for s in self.state.scenarios.values()}
+        out: dict[str, dict[str, str]] = {}
+        for client in self.state.clients:
+            for family, why in registry.lacks(client).items():
+                if family in families:
+                    out.setdefault(family, {})[client] = why
+        return out
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         state = self.state

@@ -70,7 +70,7 @@ def floor(paths: list[str]) -> int:
             try:
                 call = locate(replace(scenario.request), scenario.origin, route, servers)
                 with environment(scenario.env, servers):
-                    adapter.run(call, CELL_TIMEOUT, on_timeout=route.abort)
+                    adapter.run(call, min(CELL_TIMEOUT, scenario.deadline or CELL_TIMEOUT), on_timeout=route.abort)
                 calls += 1
             except ServerUnavailable:
                 pass

@@ -50,7 +50,9 @@ def json_text(matrix: Matrix) -> str:
         items = data[key]
         body = ",\n".join(f"  {_dumps(item)}" for item in items)
         out.append(f" {_dumps(key)}: [\n{body}\n ]" if items else f" {_dumps(key)}: []")
-        out[-1] += "," if key != "cells" else ""
+        out[-1] += "," if key != "cells" or "absent" in data else ""
+    if "absent" in data:  # clients that are not columns of a family, and why (Matrix.absent)
+        out.append(f" {_dumps('absent')}: {_dumps(data['absent'])}")
     out.append("}")
     return "\n".join(out) + "\n"
 

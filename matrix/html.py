@@ -43,7 +43,9 @@ ASSETS = Path(__file__).with_name("assets")
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 #: Fields of a captured request the detail shows (the hash, raw bytes and connection number are left out).
 SENT_FIELDS = ("method", "target", "version", "headers", "framing", "body_len", "body_excerpt", "trailers",
-               "server", "problem", "frames", "tls")
+               "server", "problem", "frames", "tls", "h2")
+#: The most HTTP/2 frames a cell's detail shows (matrix.json keeps them all).
+H2_FRAMES = 60
 
 
 class Interner:
@@ -76,6 +78,10 @@ def trim(observed: dict[str, Any] | None, pairs: Interner) -> dict[str, Any]:
         one["headers"] = fields(s.get("headers"))
         if "trailers" in one:
             one["trailers"] = fields(one["trailers"])
+        if "h2" in one and len(one["h2"].get("frames", [])) > H2_FRAMES:
+            frames = one["h2"]["frames"]
+            one["h2"] = {**one["h2"], "frames": frames[:H2_FRAMES],
+                         "dropped": one["h2"].get("dropped", 0) + len(frames) - H2_FRAMES}
         sent.append(one)
     out["sent"] = sent
     got = observed.get("got")
@@ -170,6 +176,14 @@ def script_json(data: Any) -> str:
     return UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def absent_note(matrix: Matrix) -> str:
+    """Clients that are not columns of a family, and why, said once (``Matrix.absent``)."""
+    e = html.escape
+    return "".join(f'<div class="absent">Not columns of the {e(family)} rows (unsupported): '
+                   + "; ".join(f"<b>{e(c)}</b>: {e(why)}" for c, why in clients.items()) + "</div>\n"
+                   for family, clients in matrix.absent.items())
+
+
 def page(matrix: Matrix) -> str:
     e = html.escape
     legend = "".join(f'<span><span class="verdict v-{v}">{GLYPHS[v]} {v}</span> {e(MEANING[v].split(": ", 1)[1])}</span>'
@@ -194,7 +208,7 @@ def page(matrix: Matrix) -> str:
 <div class="run">{e(run_line(matrix))}</div>
 <div class="legend" aria-label="legend">{legend}</div>
 <section id="scorecard" aria-label="scorecard"></section>
-</header>
+{absent_note(matrix)}</header>
 <form class="filters" role="search" aria-label="filters">
 <label>group <select id="f-group"></select></label>
 <label>client <select id="f-client"></select></label>

@@ -120,4 +120,5 @@ def merge(matrices: Sequence[Matrix], sources: Sequence[str], prefer: str | None
         clients=sorted(clients.values(), key=position),
         scenarios=list(scenarios.values()),
         cells=list(cells.values()),
+        absent={family: dict(why) for m in matrices for family, why in m.absent.items()},
     )

@@ -115,6 +115,9 @@ class Matrix:
     clients: list[dict[str, Any]] = field(default_factory=list)
     scenarios: list[dict[str, Any]] = field(default_factory=list)
     cells: list[Cell] = field(default_factory=list)
+    #: Clients that are not columns of a protocol family, and why, said once per family
+    #: (``{"h2": {"requests": "speaks HTTP/1.1 only"}}``) instead of a column of ``-``.
+    absent: dict[str, dict[str, str]] = field(default_factory=dict)
     _by_key: dict[tuple[str, str], Cell] = field(default_factory=dict, init=False, repr=False, compare=False)
     _indexed: tuple[int, int] = field(default=(0, -1), init=False, repr=False, compare=False)
 
@@ -156,6 +159,7 @@ class Matrix:
             "clients": self.clients,
             "scenarios": self.scenarios,
             "cells": [c.to_json() for c in sorted(self.cells, key=lambda c: c.key)],
+            **({"absent": self.absent} if self.absent else {}),
         }
 
     @classmethod
@@ -177,6 +181,7 @@ class Matrix:
                 clients=list(data["clients"]),
                 scenarios=list(data["scenarios"]),
                 cells=[Cell.from_json(c) for c in data["cells"]],
+                absent=absent_of(data.get("absent")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise MatrixFileError(f"{source} has a malformed cell: {exc!r}") from exc
@@ -192,6 +197,14 @@ class Matrix:
         except ValueError as exc:
             raise MatrixFileError(f"{path} is not JSON: {exc}") from exc
         return cls.from_json(data, str(path))
+
+
+def absent_of(data: Any) -> dict[str, dict[str, str]]:
+    """A matrix file's ``absent`` (family -> client -> why), keeping only well-formed entries."""
+    if not isinstance(data, dict):
+        return {}
+    return {str(fam): {str(c): str(why) for c, why in clients.items()}
+            for fam, clients in data.items() if isinstance(clients, dict)}
 
 
 def glyph(cell: Cell | None) -> str:
@@ -244,6 +257,9 @@ def markdown(matrix: Matrix) -> str:
     out += ["Clients:", ""]
     for c in matrix.clients:
         out.append(f"- `{c['id']}`: {c['library']} {c['version']}" + (f" ({c['mode']})" if c.get("mode") else ""))
+    for family, clients in matrix.absent.items():
+        out += ["", f"Not columns of the {family} rows (unsupported, said once):", ""]
+        out += [f"- `{c}`: {md_escape(why)}" for c, why in clients.items()]
     out += ["", "Legend: " + "; ".join(f"{GLYPHS[v]} {v}" for v in VERDICTS)
             + f"; {DIFFERS} differs from expectation; {INTERMITTENT} intermittent", ""]
     missing = matrix.run.get("not_run") or []

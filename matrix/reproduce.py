@@ -306,7 +306,7 @@ SERVE_PORTS: dict[str, int] = {name: 28100 + i for i, name in enumerate((
     "http", "https", "http-other", "http-localhost", "ws", "wss", "ws-raw", "wss-raw",
     "https-hello", "https-localhost", "https-wrong-host", "https-expired", "https-not-yet-valid",
     "https-self-signed", "https-other-ca", "https-leaf-only", "https-full-chain", "https-ip-only",
-    "https-tls13", "https-legacy", "https-client-cert"))}
+    "https-tls13", "https-legacy", "https-client-cert", "h2", "h2-other", "h2c"))}
 #: A route prefix in a captured target (``/c/t12``): the serve command answers without one.
 ROUTE = re.compile(r"/c/t[0-9]+")
 #: Everything a Python source file (or str.splitlines) takes for a line break.
@@ -375,6 +375,12 @@ KEYWORDS["httplib2"] = {"headers": "headers", "body": "body", "params": None, "f
 
 #: A request body longer than this, made of one byte repeated, is described, not copied.
 LONG_BODY = 64 * 1024
+#: The h2 columns (fixtures.clients.H2): client id -> the client whose template they use. The
+#: snippet turns HTTP/2 on the library's documented way: httpx ``Client(http2=True)`` (and
+#: ``http1=False`` for prior knowledge), urllib3 ``urllib3.http2.inject_into_urllib3()``.
+H2_CLIENTS: dict[str, str] = {"httpx-h2": "httpx", "httpx-async-h2": "httpx-async", "urllib3-h2": "urllib3"}
+#: The origins served over TLS besides the ``https*`` and ``wss*`` ones.
+TLS_ORIGINS = ("h2", "h2-other")
 
 
 def request_meta(scenario: Scenario) -> dict[str, Any]:
@@ -403,6 +409,10 @@ def request_meta(scenario: Scenario) -> dict[str, Any]:
         out["client_cert"] = True
     if call.then:
         out["then"] = len(call.then)
+    if call.prior_knowledge:
+        out["prior_knowledge"] = True
+    if call.concurrent > 1:
+        out["concurrent"] = call.concurrent
     if call.ws is not None:
         sources = [message_source(m) for m in call.ws.send]
         ws: dict[str, Any] = {"send": [src for src, _ in sources], "receive": call.ws.receive}
@@ -496,7 +506,7 @@ def scheme_of(row: dict[str, Any], cell: dict[str, Any] | None = None) -> str:
     if "://" in url and not got.get("history"):
         return url.split("://", 1)[0]
     origin = str((row.get("request") or {}).get("origin") or "http")
-    tls = origin.startswith(("https", "wss"))
+    tls = origin.startswith(("https", "wss")) or origin in TLS_ORIGINS
     if row.get("protocol") == "ws":
         return "wss" if tls else "ws"
     return "https" if tls else "http"
@@ -630,8 +640,10 @@ def authority(row: dict[str, Any], cell: dict[str, Any] | None) -> tuple[str, in
     return host, port, run
 
 
-def body(row: dict[str, Any], client: str, cell: dict[str, Any] | None = None) -> list[str]:
-    """The snippet after its head: what was observed, the options, the code."""
+def body(row: dict[str, Any], column: str, cell: dict[str, Any] | None = None) -> list[str]:
+    """The snippet after its head: what was observed, the options, the code (an h2 column uses
+    its base client's template, with HTTP/2 turned on: H2_CLIENTS)."""
+    client = H2_CLIENTS.get(column, column)
     req = row.get("request") or {"method": "GET", "path": "/"}
     sent = _first_sent(cell)
     scheme = scheme_of(row, cell)
@@ -651,6 +663,8 @@ def body(row: dict[str, Any], client: str, cell: dict[str, Any] | None = None) -
         lines.append(comment(f"# options the cell used: {options}"))
     if req.get("then"):
         lines.append(f"# the scenario makes {req['then']} more call(s) with the same client afterwards")
+    if req.get("concurrent"):
+        lines.append(f"# the scenario makes {req['concurrent']} such calls at once with the same client")
     template = TEMPLATES.get(client)
     if template is None:
         return lines + [f"# no snippet template for client {comment(client)!r}: use the pytest command above"]
@@ -659,6 +673,15 @@ def body(row: dict[str, Any], client: str, cell: dict[str, Any] | None = None) -
     ws_kw, notes = _ws_kwargs(client, ws)
     lines += [comment(n) for n in notes]
     keywords = {**tls_kw, **ws_kw}
+    if column in H2_CLIENTS:
+        if client.startswith("httpx"):
+            keywords["ctor:http2"] = "True"
+            if req.get("prior_knowledge"):
+                keywords["ctor:http1"] = "False"
+        else:
+            setup = ["import urllib3.http2", "",
+                     "urllib3.http2.inject_into_urllib3()  # process-wide: urllib3's HTTPS pools now offer h2 only",
+                     *setup]
     call_kw = _kwargs(client, req) + "".join(f", {k[3:]}={v}" for k, v in keywords.items() if k.startswith("kw:"))
     ctor = ", ".join(f"{k[5:]}={v}" for k, v in keywords.items() if k.startswith("ctor:"))
     fields = {

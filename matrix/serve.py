@@ -109,6 +109,9 @@ def serving(scenario: Any) -> Any:
             server = cls(self.registry, tls=self.certs.server_context() if tls else None, port=SERVE_PORTS[name])
             return server.start()
 
+        def _start_h2(self, name: str, port: int = 0) -> HTTPServer:
+            return super()._start_h2(name, SERVE_PORTS[name])
+
         def _start_tls(self, name: str) -> HTTPServer:
             from servers.tls import KINDS, HelloServer
 

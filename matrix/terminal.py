@@ -272,6 +272,11 @@ def render(matrix: Matrix, width: int = 100, paint: Paint = plain, full: bool = 
                         row += paint(text, cell.verdict) if cell else text
                     lines.append(row.rstrip())
             lines.append("")
+        for client, why in matrix.absent.get(family, {}).items():
+            note = f"- {safe(client)} (not a column: unsupported): {safe(why)}"
+            lines.append(note if len(note) <= width else note[:width - 1] + "…")
+        if matrix.absent.get(family):
+            lines.append("")
     if hidden:
         words = (f"{hidden} more row{'' if hidden == 1 else 's'} where the clients pass alike (or only record): "
                  "the full table with --full-table (pytest) or --full (python -m matrix show)").split(" ")

@@ -140,6 +140,8 @@ def _answer(response: Any, ws: bool) -> list[dict[str, Any]]:
             steps += _step(s, True)
         if not response.steps:
             steps.append({"echo": "echoes every message (the websockets library's server)"})
+    elif name in ("H2Reply", "H2Raw"):
+        steps += _h2_steps(response)
     else:
         steps.append({"other": name})
     merged: list[dict[str, Any]] = []
@@ -149,6 +151,43 @@ def _answer(response: Any, ws: bool) -> list[dict[str, Any]]:
         else:
             merged.append(step)
     return merged[:MAX_STEPS]
+
+
+def _h2_steps(response: Any) -> list[dict[str, Any]]:
+    """An HTTP/2 answer (model.h2script) as steps: frames sent through h2 in words, the row's
+    own frames (``Wire``) as their bytes for stream 1."""
+    from model.cell import Capture
+    from model.h2wire import error_name, setting_name
+
+    out: list[dict[str, Any]] = []
+    for a in response.actions(Capture("GET", "/", "HTTP/2", (), b"", "none", b"")):
+        kind = type(a).__name__
+        if kind == "Head":
+            fields = "".join(f"; {k}: {v}" for k, v in a.fields)
+            out.append({"h2": f"HEADERS :status {a.status}{fields}" + (" [END_STREAM]" if a.end else "")})
+        elif kind == "Body":
+            out.append({"h2": f"DATA {len(a.data)} bytes" + (" [END_STREAM]" if a.end else "")})
+        elif kind == "Tail":
+            out.append({"h2": "HEADERS (trailers) " + "; ".join(f"{k}: {v}" for k, v in a.fields) + " [END_STREAM]"})
+        elif kind == "Reset":
+            out.append({"h2": f"RST_STREAM {error_name(a.code)}"})
+        elif kind == "GoAway":
+            last = "this stream" if a.last_stream is None else a.last_stream
+            out.append({"h2": f"GOAWAY {error_name(a.code)}, last stream {last}" + (", then close" if a.close else "")})
+        elif kind == "Update":
+            out.append({"h2": "SETTINGS " + ", ".join(f"{setting_name(k)}={v}" for k, v in a.settings)})
+        elif kind == "Ping":
+            out.append({"h2": f"PING {a.opaque!r}"})
+        elif kind == "Wire":
+            out.append({"send": escaped(a.bytes_for(1))})
+        elif kind == "Flood":
+            out.append({"flood": f"{a.count} times at most ({a.max_bytes} octets, {a.seconds} s): "
+                                 + escaped(a.make(1), 64)})
+        elif kind == "Await":
+            out.append({"await": f"a frame of type {a.kind} with flags {a.flags} (at most {a.seconds} s)"})
+        else:
+            out += _step(a, False)
+    return out
 
 
 class _Verbatim:

@@ -55,6 +55,12 @@ ERROR_KINDS: tuple[str, ...] = (
     "ws-handshake",
     "ws-closed",
     "ws-too-big",
+    # HTTP/2 (RFC 9113): the peer reset the stream (RST_STREAM), ended the connection with a
+    # GOAWAY, broke flow control (§6.9), or sent a field block HPACK cannot decode (§4.3).
+    "stream-reset",
+    "goaway",
+    "flow-control",
+    "hpack-error",
     "invalid-request",
     "other",
 )
@@ -135,6 +141,12 @@ class Call:
     #: Also report the library's default timeouts, read from the client the call used
     #: through its public API (``got.extra["timeouts"]``).
     report_timeouts: bool = False
+    #: HTTP/2 over cleartext with prior knowledge (RFC 9113 §3.3), the way the library
+    #: documents it; a library that negotiates HTTP/2 only by ALPN raises ``Unsupported``.
+    prior_knowledge: bool = False
+    #: Make this many identical requests at once with one client (threads for a sync
+    #: library, tasks for an async one); ``got`` is the last, the others in ``got.extra``.
+    concurrent: int = 1
     #: Also record how many redirects the library follows by default before it gives up,
     #: read through its public API (``options["redirect_limit"]``: options survive an exception).
     report_redirect_limit: bool = False
@@ -288,6 +300,59 @@ class Frame:
 
 
 @dataclass(frozen=True)
+class H2Frame:
+    """One HTTP/2 frame as the fixture server received it from the client (RFC 9113 §4.1).
+
+    ``detail`` holds what the frame says besides its header (model.h2wire.describe):
+    SETTINGS values by name, a WINDOW_UPDATE increment, RST_STREAM and GOAWAY codes.
+    """
+
+    type: str
+    flags: tuple[str, ...]
+    stream: int
+    length: int
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "flags": list(self.flags), "stream": self.stream, "length": self.length,
+                **self.detail}
+
+
+@dataclass(frozen=True)
+class H2Seen:
+    """What the h2 server saw of a request's connection and stream (``Capture.h2``).
+
+    ``frames`` is every frame the client sent on the connection, in order (the first
+    ``servers.h2.MAX_FRAMES``; ``dropped`` counts the rest), so a request's capture
+    shows its connection's preface, SETTINGS and WINDOW_UPDATEs too.
+    """
+
+    #: "ok", or what arrived instead of the 24-octet preface (RFC 9113 §3.4).
+    preface: str
+    stream: int
+    #: How the request ended: "END_STREAM", "RST_STREAM CANCEL", "open" (never ended).
+    ended: str
+    frames: tuple[H2Frame, ...] = ()
+    dropped: int = 0
+    #: What the server's h2 state machine refused in the client's frames, if anything.
+    problem: str = ""
+    #: The most requests in progress at once on the connection (opened, not yet answered in full).
+    most_open: int = 0
+
+    def settings(self) -> dict[str, int]:
+        """The client's first SETTINGS frame's values, by name."""
+        for f in self.frames:
+            if f.type == "SETTINGS" and "ACK" not in f.flags:
+                return dict(f.detail.get("settings", {}))
+        return {}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"preface": self.preface, "stream": self.stream, "ended": self.ended,
+                "frames": [f.to_json() for f in self.frames], "dropped": self.dropped,
+                "problem": self.problem, "most_open": self.most_open}
+
+
+@dataclass(frozen=True)
 class Capture:
     """One request exactly as the fixture server received it.
 
@@ -314,6 +379,9 @@ class Capture:
     server: str = ""
     #: WebSocket: the frames the client sent after the handshake, in order.
     frames: tuple[Frame, ...] = ()
+    #: HTTP/2: the connection's frames and this stream's end (``headers`` then hold the
+    #: decoded field block in order, pseudo-header fields included).
+    h2: H2Seen | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of field ``name`` (case-insensitive), or None."""
@@ -340,6 +408,7 @@ class Capture:
             "server": self.server,
             "problem": self.problem,
             **({"frames": [f.to_json() for f in self.frames]} if self.frames else {}),
+            **({"h2": self.h2.to_json()} if self.h2 is not None else {}),
         }
 
 

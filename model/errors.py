@@ -52,6 +52,21 @@ HTTPLIB: tuple[Rule, ...] = (
     ("http.client.InvalidURL", "invalid-request"),
 )
 
+#: The ``h2`` and ``hpack`` libraries (python-hyper), which httpx (through httpcore) and
+#: urllib3.http2 speak HTTP/2 with: their errors are the inner cause of the clients' own.
+H2: tuple[Rule, ...] = (
+    ("h2.exceptions.FlowControlError", "flow-control"),
+    ("h2.exceptions.StreamClosedError", "stream-reset"),
+    ("h2.exceptions.FrameTooLargeError", "invalid-framing"),
+    ("h2.exceptions.FrameDataMissingError", "invalid-framing"),
+    ("hpack.exceptions.OversizedHeaderListError", "header-too-large"),
+    ("hpack.exceptions.HPACKError", "hpack-error"),
+    ("h2.exceptions.DenialOfServiceError", "header-too-large"),
+    ("h2.exceptions.ProtocolError", "protocol-error"),
+    # httpcore and urllib3.http2 read :status with int(): a non-numeric one raises ValueError.
+    ("ValueError", "invalid-status-line", r"invalid literal for int\(\) with base 10"),
+)
+
 #: Standard-library exceptions, shared by every adapter.
 COMMON: tuple[Rule, ...] = (
     ("ConnectionRefusedError", "connect-refused"),

@@ -106,6 +106,10 @@ class Scenario:
     #: CA variables). Values may name ``{origin:NAME}`` (a fixture server's origin) and
     #: ``{ca_file}`` (the run's trustme CA); see fixtures.cell.environment.
     env: tuple[tuple[str, str], ...] = ()
+    #: This row's own cell deadline in seconds, when shorter than the run's (``--cell-timeout``):
+    #: for rows where the server's part ends at once and a client still busy is hung
+    #: (an HTTP/2 client that never ends a reset stream), so a hang costs one second, not three.
+    deadline: float | None = None
     #: The row's cells mostly wait (a timeout, a dripping body): they may run side by side
     #: with one another (fixtures/ahead.py). Never with ``env``: that is process-wide.
     waits: bool = False

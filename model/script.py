@@ -229,8 +229,10 @@ class Script:
 
 
 def script(response: Response | Script | None) -> Script:
+    """A scenario's response as a script; a script of another protocol (model.h2script's
+    ``H2Script``, which also answers ``respond``) is kept as it is."""
     if response is None:
         return Script()
-    if isinstance(response, Script):
-        return response
+    if isinstance(response, Script) or callable(getattr(response, "respond", None)):
+        return response  # type: ignore[return-value]
     return Script(default=response)

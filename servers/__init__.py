@@ -11,6 +11,7 @@
       frames.py   FrameServer: raw WebSocket frames, wrong on purpose (ws-raw, wss-raw)
       proxy.py    ProxyServer: a forward proxy (absolute-form and CONNECT) that captures too
       origins.py  the extra named origins: http-other, http-localhost, proxy
+      h2.py       H2Server: scripted HTTP/2 (h2, h2-other over TLS with ALPN; h2c cleartext)
 
 ``Servers`` starts the set a test session needs, once (per xdist worker): plain
 HTTP and HTTPS on 127.0.0.1 port 0, and, when a scenario asks for the scheme's
@@ -41,7 +42,9 @@ __all__ = ["Servers", "ServerUnavailable", "Route", "Script"]
 
 #: Which named server a scenario may ask for.
 ORIGINS = ("http", "https", "http-80", "http-80-implicit", "http-other", "http-localhost", "proxy", "socks", "ws",
-           "wss", "ws-raw", "wss-raw", "closed")
+           "wss", "ws-raw", "wss-raw", "closed", "h2", "h2-other", "h2c")
+#: HTTP/2 servers (servers.h2), started on first use: TLS with ALPN, another TLS origin, cleartext.
+H2_ORIGINS = ("h2", "h2-other", "h2c")
 #: WebSocket servers, started on first use: name -> (kind, TLS).
 WS_ORIGINS = {"ws": ("echo", False), "wss": ("echo", True), "ws-raw": ("raw", False), "wss-raw": ("raw", True)}
 #: The port-80 server, addressed without a port in the URL.
@@ -101,9 +104,19 @@ class Servers:
         if name in WS_ORIGINS and name not in self.started:
             self.started[name] = self._start_ws(name)
             self.registry.origins[name] = self.started[name].origin
+        if name in H2_ORIGINS and name not in self.started:
+            # Both TLS origins at once: a redirect from one names the other ({base:h2-other}).
+            for each in (("h2", "h2-other") if name != "h2c" else ("h2c",)):
+                self.started[each] = self._start_h2(each)
+                self.registry.origins[each] = self.started[each].origin
         if name == "closed" and name not in self.started:
             self.started[name] = ClosedPort().start()
         return self.started[name]
+
+    def _start_h2(self, name: str, port: int = 0) -> HTTPServer:
+        from servers.h2 import start as start_h2
+
+        return start_h2(self.registry, self.certs, name, port)
 
     def _start_ws(self, name: str) -> HTTPServer:
         from servers.frames import FrameServer

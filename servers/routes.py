@@ -95,6 +95,16 @@ class Route:
             if error is not None:
                 self.errors.append(error)
 
+    def amend(self, old: Capture, new: Capture) -> None:
+        """Replace a capture already recorded (the h2 server completes a request's connection
+        frames when the connection ends); recorded anew if it is not there."""
+        with self.cond:
+            for i, c in enumerate(self.captures):
+                if c is old:
+                    self.captures[i] = new
+                    return
+            self.captures.append(new)
+
     def _end(self) -> None:
         with self.cond:
             self.reading = max(0, self.reading - 1)

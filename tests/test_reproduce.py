@@ -106,3 +106,22 @@ def test_a_long_repeated_body_is_described_not_copied() -> None:
         source = snippet(row, client)
         ast.parse(source)
         assert len(source) < 100_000, client
+
+
+@pytest.mark.parametrize("client", ["httpx-h2", "httpx-async-h2", "urllib3-h2"])
+def test_h2_snippets_turn_http2_on_the_documented_way(client: str) -> None:
+    from matrix.reproduce import H2_CLIENTS, SERVE_PORTS
+    from suites.test_h2 import NEGOTIATION
+
+    rows = {s.id: row_meta(s, f"suites/test_h2.py::test_scenario[{s.id}-{client}]") for s in NEGOTIATION}
+    code = snippet(rows["h2.alpn"], client)
+    compile(code, client, "exec")
+    assert f"https://127.0.0.1:{SERVE_PORTS['h2']}/" in code and "ca.pem" in code
+    if client.startswith("httpx"):
+        assert "http2=True" in code and "http1=False" not in code
+        prior = snippet(rows["h2.prior-knowledge"], client)
+        compile(prior, client, "exec")
+        assert "http2=True" in prior and "http1=False" in prior and f"http://127.0.0.1:{SERVE_PORTS['h2c']}/" in prior
+    else:
+        assert "urllib3.http2.inject_into_urllib3()" in code
+    assert H2_CLIENTS[client] in TEMPLATES

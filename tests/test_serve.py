@@ -136,3 +136,18 @@ def test_a_websocket_reproducer_echoes_on_serve(client: str, row_id: str) -> Non
         done = run(code, cwd=printed["trust"].split(" ")[0])
     assert done.returncode == 0, done.stderr[-800:]
     assert "hello" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("client", ["httpx-h2", "urllib3-h2"])
+def test_an_h2_reproducer_speaks_http2_to_serve(client: str) -> None:
+    """The h2 rows' server on its fixed port; the snippet turns HTTP/2 on as printed."""
+    from suites import test_h2
+
+    scenario = next(s for s in test_h2.SCENARIOS if s.id == "h2.alpn")
+    row = row_meta(scenario, f"suites/test_h2.py::test_scenario[h2.alpn-{client}]")
+    code = snippet(row, client) + "\nprint('version', getattr(r, 'http_version', None) or r.version_string)\n"
+    with serve(scenario.id) as printed:
+        folder = printed["trust"].split(" ")[0]
+        done = run(code, cwd=folder)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "200" in done.stdout and "version HTTP/2" in done.stdout, done.stdout

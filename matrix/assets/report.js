@@ -280,7 +280,18 @@
       ["problem", s.problem], ["headers", headers(s.headers)],
       ["trailers", s.trailers && s.trailers.length ? headers(s.trailers) : ""],
       ["frames", frames(s.frames)],
-      ["TLS", s.tls ? el("pre", {}, JSON.stringify(s.tls, null, 1)) : ""]])];
+      ["TLS", s.tls ? el("pre", {}, JSON.stringify(s.tls, null, 1)) : ""],
+      ["HTTP/2", s.h2 ? h2Frames(s.h2) : ""]])];
+  }
+  function h2Frames(h) {
+    // The connection's frames as the h2 server received them (servers/h2.py), one per line.
+    const extra = f => Object.keys(f).filter(k => !["type", "flags", "stream", "length"].includes(k))
+      .map(k => `${k}=${typeof f[k] === "object" ? JSON.stringify(f[k]) : f[k]}`).join(" ");
+    const lines = (h.frames || []).map(f => `${f.type} stream ${f.stream} len ${f.length}` +
+      (f.flags && f.flags.length ? ` [${f.flags.join(",")}]` : "") + (extra(f) ? " " + extra(f) : ""));
+    if (h.dropped) lines.push(`… ${h.dropped} more`);
+    return [el("p", {}, `stream ${h.stream}, ended: ${h.ended}, preface ${h.preface}` +
+      (h.problem ? `, server saw: ${h.problem}` : "")), el("pre", {}, lines.join("\n"))];
   }
   function stepNode(step) {
     if ("send" in step) return el("pre", {className: "bytes"}, step.send);
