@@ -305,7 +305,8 @@ class HTTPServer:
         route: Route | None,
         captured: Callable[[], None] = lambda: None,
     ) -> Route | None:
-        early = route is not None and route.script.early
+        # An h2 origin's HTTP/1.1 fallback routes an H2Script here, which has no ``early``.
+        early = route is not None and bool(getattr(route.script, "early", False))
         body: bytes = b""
         trailers: tuple[tuple[str, str], ...] = ()
         try:
