@@ -393,6 +393,8 @@ KEYWORDS["httplib2"] = {"headers": "headers", "body": "body", "params": None, "f
 KEYWORDS["niquests"] = KEYWORDS["niquests-async"] = KEYWORDS["requests"]  # requests' API
 
 
+#: A request body longer than this, made of one byte repeated, is described, not copied.
+LONG_BODY = 64 * 1024
 #: The h2 columns (fixtures.clients.H2): client id -> the client whose template they use. The
 #: snippet turns HTTP/2 on the library's documented way: httpx ``Client(http2=True)`` (and
 #: ``http1=False`` for prior knowledge), urllib3 ``urllib3.http2.inject_into_urllib3()``.
@@ -408,8 +410,13 @@ def request_meta(scenario: Scenario) -> dict[str, Any]:
     if call.headers:
         out["headers"] = [list(h) for h in call.headers]
     if call.body is not None:
-        out["body"] = call.body.decode("latin-1")
         out["body_len"] = len(call.body)
+        if len(call.body) > LONG_BODY and call.body == call.body[:1] * len(call.body):
+            # An 8 MiB upload is one byte repeated: kept as (byte, count), so a report holds a
+            # short expression instead of the bytes in every cell of the row.
+            out["body_repeat"] = [call.body[:1].decode("latin-1"), len(call.body)]
+        else:
+            out["body"] = call.body.decode("latin-1")
     for name in ("stream", "follow_redirects", "timeout"):
         value = getattr(call, name)
         if value not in (None, False) or (name == "follow_redirects" and value is False):
@@ -495,6 +502,9 @@ def _kwargs(client: str, req: dict[str, Any]) -> str:
     if "body" in req:
         body = req["body"].encode("latin-1")
         source["body"] = f"iter([{body!r}])" if req.get("stream") else repr(body)
+    elif "body_repeat" in req:
+        byte, count = req["body_repeat"]
+        source["body"] = f"{byte.encode('latin-1')!r} * {int(count)}"
     if "params" in req:
         source["params"] = req["params"]  # already a Python literal
     for name in ("follow_redirects", "timeout"):
@@ -737,11 +747,14 @@ def _messages(ws: dict[str, Any]) -> str:
 
 def _raw_request(sent: dict[str, Any] | None, req: dict[str, Any], server: str, run: str = "") -> bytes:
     """The request bytes as observed (header fields in order, the run's address made the serve
-    command's, the route prefix dropped); the body from the scenario."""
+    command's, the route prefix dropped); the body from the scenario (a long repeated one cut to
+    its first ``LONG_BODY`` bytes: the snippet stays readable)."""
     if sent is None:
         return f"{req.get('method', 'GET')} {req.get('path', '/')} HTTP/1.1\r\nHost: {server}\r\n\r\n".encode()
     target = ROUTE.sub("", sent["target"], 1) or "/"
     lines = [f"{sent['method']} {target} {sent.get('version', 'HTTP/1.1')}"]
     lines += [f"{k}: {v.replace(run, server) if run else v}" for k, v in sent.get("headers", [])]
     body = req.get("body", "").encode("latin-1") if sent.get("framing") == "content-length" else b""
+    if "body_repeat" in req and sent.get("framing") == "content-length":
+        body = req["body_repeat"][0].encode("latin-1") * min(int(req["body_repeat"][1]), LONG_BODY)
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace") + body

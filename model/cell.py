@@ -20,7 +20,7 @@ in one place.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Literal
 
 SCHEMA_VERSION = 1
@@ -160,8 +160,67 @@ class Call:
     #: Only where a row asks: the warnings module is process-wide state.
     record_warnings: bool = False
 
+    # -- Fields an adapter must declare it translates (``Adapter.translates``, see OPT_IN):
+    # left at their default they are "not used"; an adapter that does not declare one
+    # refuses a call that uses it ("this adapter does not translate <field>").
+
+    #: A JSON body through the library's own JSON API (``json=``); None: not used.
+    json: Any = None
+    #: Form fields through the library's form API (``data=dict``), encoded by the library.
+    form: tuple[tuple[str, str], ...] | None = None
+    #: A multipart/form-data upload through the library's multipart API (``files=``, FormData).
+    files: tuple[Part, ...] = ()
+    #: Hand ``body`` over as a file object (``io.BytesIO``) instead of bytes.
+    file_body: bool = False
+    #: Credentials through the library's auth API (user, password); Basic unless ``digest``.
+    auth: tuple[str, str] | None = None
+    digest: bool = False
+    #: An explicit proxy URL through the library's proxy API (may name ``{origin:proxy}``).
+    proxy: str | None = None
+    #: Fields whose values are not strings (an int, bytes, None), handed to the library as given.
+    header_values: tuple[tuple[str, Any], ...] = ()
+    #: Read the body through the library's line iterator (``iter_lines``, ``readline``):
+    #: ``got.extra["lines"]``.
+    lines: bool = False
+    #: Ask for ``Expect: 100-continue`` through the library's own option (aiohttp ``expect100``).
+    expect_continue: bool = False
+
+    # -- URL pieces the runner writes into ``url`` (every adapter gets a plain URL string):
+    #: The host name written in the URL instead of the origin's (``straße.example``); such a
+    #: name is reached through ``proxy`` (no DNS: the proxy fixture reads what was asked).
+    host: str | None = None
+    #: Userinfo written before the host (``user:pass``, escapes as given).
+    userinfo: str | None = None
+
     def sequence(self) -> tuple[Call, ...]:
         return (self, *self.then)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a multipart/form-data upload (RFC 7578): a file when ``filename`` is set."""
+
+    name: str
+    content: bytes = b""
+    filename: str | None = None
+    content_type: str | None = None
+
+
+#: ``Call`` fields an adapter must declare it translates (``Adapter.translates``); used
+#: elsewhere, the base class refuses the call instead of letting the field be ignored.
+OPT_IN: tuple[str, ...] = ("json", "form", "files", "file_body", "auth", "digest", "proxy", "header_values",
+                           "lines", "expect_continue")
+
+
+def uses(call: Call, name: str) -> bool:
+    """Does the call set field ``name`` to anything but its default ("not used")?"""
+    default = next(f for f in fields(Call) if f.name == name)
+    value = getattr(call, name)
+    if default.default is not MISSING:
+        if isinstance(value, (list, tuple)) and not value and default.default == ():
+            return False  # an empty list (a call that went through JSON) is "not used" too
+        return bool(value != default.default)
+    return True
 
 
 @dataclass(frozen=True)

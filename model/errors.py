@@ -81,6 +81,10 @@ COMMON: tuple[Rule, ...] = (
     ("asyncio.exceptions.TimeoutError", "read-timeout"),
     ("zlib.error", "decode-error"),
     ("UnicodeEncodeError", "invalid-request"),
+    # Raised by a library for a value of the wrong type (a field value that is an int or
+    # None): the caller's request refused. A TypeError raised in our own adapter code is
+    # the harness's bug instead (fixtures.cell.harness_bug looks first).
+    ("TypeError", "invalid-request"),
 )
 
 

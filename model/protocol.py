@@ -15,8 +15,9 @@ line over the runner's stdin and stdout:
 (whole, body included: the checks read it), the ``Failure`` already classified by the
 runner, where the library's exception classes exist, a harness bug, the options the
 library was given, the time taken and whether the deadline passed. A WebSocket
-transcript travels on its ``Got`` (``extra["ws"]``). Bytes are base64 (``{"b64": ...}``);
-a text's lone surrogates survive JSON's ``\\udcxx`` escapes.
+transcript travels on its ``Got`` (``extra["ws"]``). Bytes are base64; a ``Call``'s tuples,
+dicts and ``Part`` are tagged (``encode`` / ``decode``); a text's lone surrogates survive
+JSON's ``\\udcxx`` escapes.
 
 Plain data only: no I/O here, and nothing but ``model.cell``.
 """
@@ -27,7 +28,7 @@ import base64
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from model.cell import Call, Failure, Got, WsCall
+from model.cell import Call, Failure, Got, Part, WsCall
 
 
 def _bytes(data: bytes | None) -> dict[str, str] | None:
@@ -38,46 +39,60 @@ def _unbytes(data: Any) -> bytes | None:
     return None if data is None else base64.b64decode(data["b64"])
 
 
-def _message(item: str | bytes) -> Any:
-    return _bytes(item) if isinstance(item, bytes) else item
+#: Tags for what JSON has no word for (a key no caller's value uses: NUL-prefixed).
+BYTES, TUPLE, PART, DICT = "\0bytes", "\0tuple", "\0part", "\0dict"
 
 
-def _unmessage(item: Any) -> str | bytes:
-    return item if isinstance(item, str) else (_unbytes(item) or b"")
+def encode(value: Any) -> Any:
+    """A ``Call`` field's value as JSON: bytes, tuples, dicts and ``Part`` tagged, so that
+    ``decode`` gives back an equal value (header values may be bytes or ints, a JSON body
+    any JSON value, ``files`` a tuple of ``Part``)."""
+    if isinstance(value, bytes):
+        return {BYTES: base64.b64encode(value).decode("ascii")}
+    if isinstance(value, tuple):
+        return {TUPLE: [encode(v) for v in value]}
+    if isinstance(value, list):
+        return [encode(v) for v in value]
+    if isinstance(value, dict):
+        return {DICT: [[encode(k), encode(v)] for k, v in value.items()]}
+    if isinstance(value, Part):
+        return {PART: {f.name: encode(getattr(value, f.name)) for f in fields(Part)}}
+    return value
+
+
+def decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    if isinstance(value, dict):
+        if BYTES in value:
+            return base64.b64decode(value[BYTES])
+        if TUPLE in value:
+            return tuple(decode(v) for v in value[TUPLE])
+        if DICT in value:
+            return {decode(k): decode(v) for k, v in value[DICT]}
+        if PART in value:
+            return Part(**{k: decode(v) for k, v in value[PART].items()})
+    return value
 
 
 def call_to_json(call: Call) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in fields(Call):
         value = getattr(call, f.name)
-        if f.name == "body":
-            value = _bytes(value)
-        elif f.name == "then":
-            value = [call_to_json(c) for c in value]
+        if f.name == "then":
+            out[f.name] = [call_to_json(c) for c in value]
         elif f.name == "ws" and value is not None:
-            value = {w.name: getattr(value, w.name) for w in fields(WsCall)}
-            value = {k: list(v) if isinstance(v, tuple) else v for k, v in value.items()}
-            value["send"] = [_message(m) for m in value["send"]]
-        elif f.name in ("headers",):
-            value = [list(pair) for pair in value]
-        elif f.name in ("lookup", "client_cert") and value is not None:
-            value = list(value)
-        out[f.name] = value
+            out[f.name] = {w.name: encode(getattr(value, w.name)) for w in fields(WsCall)}
+        else:
+            out[f.name] = encode(value)
     return out
 
 
 def call_from_json(data: dict[str, Any]) -> Call:
-    kwargs = dict(data)
-    kwargs["body"] = _unbytes(data.get("body"))
+    kwargs = {k: decode(v) for k, v in data.items() if k not in ("then", "ws")}
     kwargs["then"] = tuple(call_from_json(c) for c in data.get("then", ()))
-    kwargs["headers"] = tuple((str(k), str(v)) for k, v in data.get("headers", ()))
-    kwargs["lookup"] = tuple(data.get("lookup", ()))
-    cert = data.get("client_cert")
-    kwargs["client_cert"] = (cert[0], cert[1]) if cert else None
     ws = data.get("ws")
-    if ws is not None:
-        ws = {k: tuple(v) if isinstance(v, list) else v for k, v in ws.items()}
-        kwargs["ws"] = WsCall(**{**ws, "send": tuple(_unmessage(m) for m in ws["send"])})
+    kwargs["ws"] = None if ws is None else WsCall(**{k: decode(v) for k, v in ws.items()})
     return Call(**kwargs)
 
 

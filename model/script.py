@@ -13,6 +13,7 @@ Both compile to a list of ``Action``s the server performs in order:
     Send(data)      write bytes (then drain)
     Sleep(seconds)  pause
     Close(reset)    close now; ``reset`` aborts with a TCP RST instead of a FIN
+    HalfClose()     send the FIN, keep the connection open (what arrives is left unread)
     Hold(seconds)   keep the connection open, sending nothing, until the client
                     closes it or ``seconds`` pass (bounded: never forever)
     Stream(pieces)  write the pieces a generator produces, one at a time, so that a
@@ -68,6 +69,12 @@ class Close:
 
 
 @dataclass(frozen=True)
+class HalfClose:
+    """Send the FIN now (no more bytes from the server) but keep the connection open: what the
+    client sends next is neither read nor reset until the script's ``Close``."""
+
+
+@dataclass(frozen=True)
 class Hold:
     seconds: float = MAX_HOLD
 
@@ -88,19 +95,27 @@ class Stream:
     pieces: Callable[[], Iterable[bytes]]
 
 
-Action = Send | Sleep | Close | Hold | Stream | Linger
+Action = Send | Sleep | Close | HalfClose | Hold | Stream | Linger
 
 
-#: ``{origin:NAME}`` or ``{base:NAME}``: a named fixture server's origin (plus the route prefix).
-NAMED = re.compile(rb"\{(origin|base):([A-Za-z0-9_.-]+)\}")
+#: ``{origin:NAME}`` or ``{base:NAME}``: a named fixture server's origin (plus the route prefix);
+#: ``{authority:NAME}`` its ``host:port``, ``{port:NAME}`` its port alone.
+NAMED = re.compile(rb"\{(origin|base|authority|port):([A-Za-z0-9_.-]+)\}")
 
 
 def fill_named(data: bytes, origin_of: Callable[[str], str], prefix: str = "") -> bytes:
-    """Resolve ``{origin:NAME}`` and ``{base:NAME}`` (origin of NAME + ``prefix``) in ``data``."""
+    """Resolve ``{origin:NAME}``, ``{base:NAME}`` (origin of NAME + ``prefix``), ``{authority:NAME}``
+    and ``{port:NAME}`` in ``data``."""
 
     def one(m: re.Match[bytes]) -> bytes:
         origin = origin_of(m.group(2).decode())
-        return (origin + prefix if m.group(1) == b"base" else origin).encode()
+        what = m.group(1)
+        authority = origin.partition("://")[2]
+        if what == b"authority":
+            return authority.encode()
+        if what == b"port":
+            return authority.rpartition(":")[2].encode()
+        return (origin + prefix if what == b"base" else origin).encode()
 
     return NAMED.sub(one, data)
 
@@ -197,11 +212,15 @@ class Script:
     ``default`` answers the rest. ``dynamic`` may compute the response from the
     capture, its sub-path, and how many requests the cell has made so far, this one
     included (for scenarios whose answer depends on what was sent, or that must stop).
+    ``early``: the server answers before reading the body (its capture has none).
     """
 
     default: Response = field(default_factory=Reply)
     routes: Mapping[str, Response] = field(default_factory=dict)
     dynamic: Callable[[Capture, str, int], Response] | None = None
+    #: Answer from the request's head alone: the body is never read (no 100 Continue is
+    #: sent), as a server that refuses an upload does; the connection ends after the answer.
+    early: bool = False
 
     def respond(self, request: Capture, subpath: str, seen: int = 1) -> Response:
         if self.dynamic is not None:

@@ -62,3 +62,14 @@ def failure(kind: str) -> Failure:
     """A made-up exception of ``kind`` (its class and message name no real library)."""
     return Failure(kind, f"made.up.{kind.title().replace('-', '')}Error", "a wrong answer")
 
+
+
+def attach(rows: list[Any], answers: dict[str, Observation]) -> list[Any]:
+    """``rows`` (Scenarios) with their wrong answers from a table keyed by row id (a module that
+    declares its wrong answers beside its rows, as the depth modules do, in ``WRONG``)."""
+    from dataclasses import replace
+
+    unknown = set(answers) - {r.id for r in rows}
+    if unknown:
+        raise KeyError(f"wrong answers for rows that do not exist: {sorted(unknown)}")
+    return [replace(r, wrong=(*r.wrong, answers[r.id])) if r.id in answers else r for r in rows]

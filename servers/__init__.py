@@ -41,14 +41,16 @@ from servers.tls import CannotServe, Kit
 __all__ = ["Servers", "ServerUnavailable", "Route", "Script"]
 
 #: Which named server a scenario may ask for.
-ORIGINS = ("http", "https", "http-80", "http-80-implicit", "http-other", "http-localhost", "proxy", "ws", "wss",
-           "ws-raw", "wss-raw", "closed", "h2", "h2-other", "h2c")
+ORIGINS = ("http", "https", "http-80", "http-80-implicit", "http-other", "http-localhost", "proxy", "socks", "ws",
+           "wss", "ws-raw", "wss-raw", "closed", "h2", "h2-other", "h2c")
 #: HTTP/2 servers (servers.h2), started on first use: TLS with ALPN, another TLS origin, cleartext.
 H2_ORIGINS = ("h2", "h2-other", "h2c")
 #: WebSocket servers, started on first use: name -> (kind, TLS).
 WS_ORIGINS = {"ws": ("echo", False), "wss": ("echo", True), "ws-raw": ("raw", False), "wss-raw": ("raw", True)}
 #: The port-80 server, addressed without a port in the URL.
 IMPLICIT_80 = "http-80-implicit"
+#: The login and password the run's .netrc holds for 127.0.0.1 (``{netrc_file}``).
+NETRC_LOGIN = ("netrc-user", "netrc-pass")
 #: How many loopback addresses to try for a port-80 server before giving up.
 PORT80_TRIES = 20
 #: The TLS server kinds (servers.tls) are origins too, started on first use.
@@ -147,6 +149,15 @@ class Servers:
         if name == IMPLICIT_80:
             return self.server("http-80").origin.removesuffix(":80") + route.prefix + path
         return self.server(name).origin + route.prefix + path
+
+    def netrc_file(self) -> str:
+        """A .netrc with credentials for 127.0.0.1 (``NETRC_LOGIN``), in the run's private folder."""
+        assert self.certs is not None
+        path = self.certs.folder / "netrc"
+        if not path.exists():
+            path.write_text(f"machine 127.0.0.1 login {NETRC_LOGIN[0]} password {NETRC_LOGIN[1]}\n")
+            path.chmod(0o600)
+        return str(path)
 
     def tls_kit(self) -> Kit:
         """The certificates and TLS server kinds beyond the session CA and leaf (made once)."""

@@ -19,6 +19,7 @@ requests until either side closes it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import socket
 import ssl
@@ -28,7 +29,7 @@ from collections.abc import Callable
 
 from model.cell import Capture, TLSSeen
 from model.loop import LoopThread
-from model.script import AFTER_END, MAX_HOLD, MAX_STREAM, Close, Context, Hold, Linger, Send, Sleep, Stream
+from model.script import AFTER_END, MAX_HOLD, MAX_STREAM, Close, Context, HalfClose, Hold, Linger, Send, Sleep, Stream
 from servers.routes import Registry, Route
 
 #: Limits that keep a misbehaving client from exhausting the server.
@@ -53,6 +54,24 @@ def drop(writer: asyncio.StreamWriter, reset: bool) -> None:
         writer.transport.abort()
     else:
         writer.close()
+
+
+def send_then_fin(writer: asyncio.StreamWriter, data: bytes) -> None:
+    """Write ``data`` and the FIN as one: corked (TCP_CORK, Linux), the last bytes and the
+    FIN leave together, so a client that has read the response can already see that the
+    connection ended (its next request never races our close). Elsewhere: back to back."""
+    sock = writer.get_extra_info("socket")
+    cork = getattr(socket, "TCP_CORK", None)
+    if sock is not None and cork is not None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, cork, 1)
+        except OSError:
+            cork = None
+    writer.write(data)
+    writer.write_eof()
+    if sock is not None and cork is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, cork, 0)
 
 
 class BadRequest(Exception):
@@ -286,14 +305,19 @@ class HTTPServer:
         route: Route | None,
         captured: Callable[[], None] = lambda: None,
     ) -> Route | None:
+        # An h2 origin's HTTP/1.1 fallback routes an H2Script here, which has no ``early``.
+        early = route is not None and bool(getattr(route.script, "early", False))
+        body: bytes = b""
+        trailers: tuple[tuple[str, str], ...] = ()
         try:
             method, target, version, headers = parse_head(head[:-4])
             framing, length = framing_of(headers)
-            if framing != "none" and any(
-                k.lower() == "expect" and v.lower() == "100-continue" for k, v in headers
-            ):
-                writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            body, trailers = await read_body(reader, framing, length, raw)
+            if not early:  # else the script answers from the head: the body stays unread
+                if framing != "none" and any(
+                    k.lower() == "expect" and v.lower() == "100-continue" for k, v in headers
+                ):
+                    writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                body, trailers = await read_body(reader, framing, length, raw)
         except (BadRequest, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
             partial = getattr(exc, "partial", b"") or b""
             self._invalid(conn, bytes(raw) + partial, str(exc) or type(exc).__name__, route)
@@ -301,7 +325,8 @@ class HTTPServer:
             writer.write(exc.status if isinstance(exc, BadRequest) else BAD_REQUEST)
             return None
         capture = Capture(method, target, version, headers, body, framing, bytes(raw), conn, trailers,
-                          server=self.authority, tls=self.tls_seen(writer))
+                          server=self.authority, tls=self.tls_seen(writer),
+                          problem="body not read: the server answered first" if early and framing != "none" else "")
         if route is None:
             writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nno route\n")
             await writer.drain()
@@ -311,9 +336,14 @@ class HTTPServer:
         response = route.script.respond(capture, self.registry.subpath(target, route), route.count())
         ctx = Context(origin=self.origin, base=self.origin + route.prefix,
                       origins=self.registry.origins, prefix=route.prefix)
-        for action in response.actions(capture, ctx):
+        actions = response.actions(capture, ctx)
+        for index, action in enumerate(actions):
             if isinstance(action, Send):
-                writer.write(action.data)
+                if index + 1 < len(actions) and actions[index + 1] in (Close(), HalfClose()) \
+                        and writer.can_write_eof():
+                    send_then_fin(writer, action.data)
+                else:
+                    writer.write(action.data)
                 await writer.drain()
             elif isinstance(action, Stream):
                 written = 0
@@ -323,6 +353,9 @@ class HTTPServer:
                     written += len(piece)
                     if written >= MAX_STREAM:
                         break
+            elif isinstance(action, HalfClose):
+                if writer.can_write_eof():
+                    writer.write_eof()  # a second write_eof (after send_then_fin) does nothing
             elif isinstance(action, Sleep):
                 await asyncio.sleep(action.seconds)
             elif isinstance(action, Hold):
@@ -341,7 +374,7 @@ class HTTPServer:
                 if action.reset:
                     drop(writer, reset=True)
                 return None
-        return route if self._keep_alive(capture) else None
+        return route if self._keep_alive(capture) and not early else None
 
     def tls_seen(self, writer: asyncio.StreamWriter) -> TLSSeen | None:
         """What the server saw of the connection's TLS, for the capture (servers.tls fills it)."""

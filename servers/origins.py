@@ -6,6 +6,7 @@
                     127.0.0.1 (cookie jars that refuse IP hosts, e.g. aiohttp's)
     proxy           the forward proxy (servers.proxy), for the environment's
                     HTTP_PROXY / HTTPS_PROXY
+    socks           a SOCKS5 proxy (servers.socks), for socks5:// proxy URLs
 
 Every server binds 127.0.0.1 on port 0, on a thread and event loop of its own. Their
 origins are known to scripts (``{origin:NAME}``, ``{base:NAME}``) and to
@@ -19,6 +20,7 @@ from typing import Any
 from servers.http import HTTPServer
 from servers.proxy import ProxyServer
 from servers.routes import Registry
+from servers.socks import SocksServer
 
 
 class AliasServer(HTTPServer):
@@ -38,4 +40,5 @@ def start_extra(registry: Registry) -> dict[str, HTTPServer]:
         "http-other": HTTPServer(registry).start(),
         "http-localhost": AliasServer(registry, alias="localhost").start(),
         "proxy": ProxyServer(registry).start(),
+        "socks": SocksServer(registry).start(),
     }

@@ -59,7 +59,24 @@ def status(code: int, reason: str) -> bytes:
 
 
 def loopback(host: str | None) -> bool:
-    return (host or "").strip("[]") in LOOPBACK
+    return destination(host) is not None
+
+
+def destination(host: str | None) -> str | None:
+    """The loopback address to connect to for ``host``, or None (refused: not loopback).
+
+    RFC 6761 §6.3: "Users are free to use localhost names as they would any other domain
+    names" and name resolution APIs "SHOULD recognize localhost names as special and
+    SHOULD always return the IP loopback address": ``localhost``, any name under it
+    (``straße.localhost``, ``a_b.localhost``), with or without a trailing dot, in any case,
+    goes to 127.0.0.1, with no resolver asked. Such names let host rows run with no DNS.
+    """
+    name = (host or "").strip("[]").rstrip(".").lower()
+    if name in LOOPBACK:
+        return "127.0.0.1" if name == "localhost" else name
+    if name.endswith(".localhost"):
+        return "127.0.0.1"
+    return None
 
 
 def authority(target: str) -> tuple[str, int] | None:
@@ -151,16 +168,24 @@ class ProxyServer(HTTPServer):
             ended()
         return True
 
+    def refusal(self, code: int) -> bytes:
+        """What the client is told when the destination is not allowed (403) or not reachable (502)."""
+        return status(code, "Forbidden" if code == 403 else "Bad Gateway")
+
+    #: What the client is told once a tunnel is open.
+    ESTABLISHED = b"HTTP/1.1 200 Connection Established\r\n\r\n"
+
     async def _open(self, host: str | None, port: int | None,
                     writer: asyncio.StreamWriter) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
         """A connection to a loopback destination, or None once the client has its 403 or 502."""
-        if not loopback(host) or port is None:
-            writer.write(status(403, "Forbidden"))
+        address = destination(host)
+        if address is None or port is None:
+            writer.write(self.refusal(403))
             return None
         try:
-            return await asyncio.wait_for(asyncio.open_connection(host, port, limit=MAX_HEAD), CONNECT_TIMEOUT)
+            return await asyncio.wait_for(asyncio.open_connection(address, port, limit=MAX_HEAD), CONNECT_TIMEOUT)
         except (OSError, asyncio.TimeoutError):
-            writer.write(status(502, "Bad Gateway"))
+            writer.write(self.refusal(502))
             return None
 
     async def _forward(self, capture: Capture, writer: asyncio.StreamWriter) -> None:
@@ -199,7 +224,7 @@ class ProxyServer(HTTPServer):
         if upstream is None:
             return
         up_reader, up_writer = upstream
-        writer.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+        writer.write(self.ESTABLISHED)
         here = up_writer.get_extra_info("sockname")
         # The origin server records the CONNECT before the request that comes through the
         # tunnel (wire order), when it sees a connection from this end of it.

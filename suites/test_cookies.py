@@ -20,12 +20,14 @@ measured on its own row, ``cookies.ip-host``, and not on every row.
 
 from __future__ import annotations
 
-from model.cell import Call, Level, Observation
+from dataclasses import replace
+
+from model.cell import Call, Capture, Got, Level, Observation
 from model.checks import outcome
-from model.hops import cookie_names, cookie_pairs, cookies_sent
+from model.hops import cookie_names, cookie_pairs, cookies_sent, to_proxy
 from model.scenario import Check, Checked, Result, Scenario, bad, ok
 from model.script import Reply, Script
-from model.wrong import answer, request
+from model.wrong import answer, attach, request
 
 FRESH = ("Set-Cookie", "fresh=1; Path=/")
 
@@ -113,6 +115,141 @@ SCENARIOS = [
         sets({"/set": (("Set-Cookie", "gone=1; Path=/"), ("Set-Cookie", "keep=1; Path=/")),
               "/delete": (("Set-Cookie", "gone=; Path=/; Max-Age=0"),)})),
 ]
+
+
+# -- depth: domains, quoting, dates, the caller's own Cookie field --------------------------
+
+PROXY = "{origin:proxy}"
+
+
+def proxied(*visits: tuple[str, str]) -> Call:
+    """GET each (host, path) in turn through the proxy, on one client with a cookie store:
+    hosts under ``.localhost`` need no resolver (RFC 6761 §6.3; see suites/test_urls.py)."""
+    calls = [Call("GET", path, host=host, proxy=PROXY, cookie_store=True) for host, path in visits]
+    return replace(calls[0], then=tuple(calls[1:]))
+
+
+def at_origin(*rules: tuple[int, tuple[str, ...], tuple[str, ...]]) -> Check:
+    """``carries`` over the requests as the origin received them (the proxy's copies left out)."""
+    inner = carries(*rules)
+
+    def check(obs: Observation) -> Result:
+        return inner(replace(obs, sent=tuple(c for c in obs.sent if not to_proxy(c))))
+
+    return check
+
+
+def one_cookie_field(*pairs: str) -> Check:
+    """RFC 6265 §5.4: "When the user agent generates an HTTP request, the user agent MUST NOT
+    attach more than one Cookie header field." With ``pairs``, the caller's own field must
+    arrive whole; what a store adds to (or drops from) it is recorded in the summary."""
+
+    def check(obs: Observation) -> Result:
+        if not obs.sent:
+            return bad(f"nothing sent; {outcome(obs)}")
+        last = obs.sent[-1]
+        fields = last.header_all("Cookie")
+        words = " | ".join(fields) if fields else "no Cookie"
+        good = len(fields) == 1 and set(pairs) <= set(cookie_pairs(last))
+        if not pairs:  # the caller's field beside a store: one field, whatever it holds
+            good = len(fields) == 1
+        return Result(good, f"{len(fields)} Cookie field(s): {words}")
+
+    return check
+
+
+DOMAIN = "a.cm.localhost"
+DEPTH = [
+    # RFC 6265 §5.3 step 6: "If the canonicalized request-host does not domain-match the
+    # domain-attribute: Ignore the cookie entirely and abort these steps." -- localhost
+    # domain-matches localhost, so the cookie is kept (host-only-flag false).
+    row("cookies.domain-localhost", "Domain=localhost from http://localhost: stored and sent back",
+        "RFC 6265 §5.3", "MUST", carries((1, ("fresh=1", "d=1"), ())), visits("/set", "/check"),
+        sets({"/set": (FRESH, ("Set-Cookie", "d=1; Domain=localhost; Path=/"))})),
+    row("cookies.domain-parent", "Domain=cm.localhost set by a.cm.localhost: sent to b.cm.localhost",
+        "RFC 6265 §5.4", "MUST", at_origin((1, ("p=1",), ())),
+        proxied((DOMAIN, "/set"), ("b.cm.localhost", "/check")),
+        sets({"/set": (("Set-Cookie", "p=1; Domain=cm.localhost; Path=/"),)})),
+    row("cookies.domain-foreign", "Domain=other.localhost set by a.cm.localhost: ignored, never sent there",
+        "RFC 6265 §5.3", "MUST", at_origin((1, ("fresh=1",), ()), (2, (), ("f",))),
+        proxied((DOMAIN, "/set"), (DOMAIN, "/check"), ("other.localhost", "/check")),
+        sets({"/set": (FRESH, ("Set-Cookie", "f=1; Domain=other.localhost; Path=/"))})),
+    row("cookies.host-only", "A cookie without Domain from a.cm.localhost: never sent to b.cm.localhost",
+        "RFC 6265 §5.3", "MUST", at_origin((1, ("h=1",), ()), (2, (), ("h",))),
+        proxied((DOMAIN, "/set"), (DOMAIN, "/check"), ("b.cm.localhost", "/check")),
+        sets({"/set": (("Set-Cookie", "h=1; Path=/"),)})),
+    row("cookies.samesite-strict", "SameSite=Strict: stored and sent on the next same-site request?",
+        "RFC 6265bis §5.6.7", "INFO", records, visits("/set", "/check"),
+        sets({"/set": (("Set-Cookie", "s=1; Path=/; SameSite=Strict"),)})),
+    # RFC 6265 §4.1.1: cookie-value = *cookie-octet / ( DQUOTE *cookie-octet DQUOTE ); §5.2:
+    # the value is everything after the first "=", quotes included; §5.4 sends it back as stored.
+    row("cookies.quoted-value", "A quoted value (q=\"abc\"): sent back with its quotes", "RFC 6265 §5.4", "MUST",
+        carries((1, ('q="abc"',), ())), visits("/set", "/check"),
+        sets({"/set": (("Set-Cookie", 'q="abc"; Path=/'),)})),
+    row("cookies.json-value", "A JSON-looking value ({\"a\":0}) before a plain cookie: the plain one still kept",
+        "RFC 6265 §5.2", "MUST", carries((1, ("ok=1",), ())), visits("/set", "/check"),
+        sets({"/set": (("Set-Cookie", 'j={"a":0}; Path=/'), ("Set-Cookie", "ok=1; Path=/"))})),
+    # RFC 6265 §5.1.1: "If the year-value is greater than or equal to 0 and less than or equal
+    # to 69, increment the year-value by 2000" (and 70-99 by 1900).
+    row("cookies.expires-two-digit-year", "Expires with a two-digit year 37 (2037): still valid, sent",
+        "RFC 6265 §5.1.1", "MUST", carries((1, ("y=1",), ())), visits("/set", "/check"),
+        sets({"/set": (("Set-Cookie", "y=1; Path=/; Expires=Thu, 10-Sep-37 20:00:00 GMT"),)})),
+    row("cookies.expires-two-digit-past", "Expires with a two-digit year 70 (1970): expired, never sent",
+        "RFC 6265 §5.1.1", "MUST", carries((1, ("fresh=1",), ("old",))), visits("/set", "/check"),
+        sets({"/set": (FRESH, ("Set-Cookie", "old=1; Path=/; Expires=Thu, 10-Sep-70 20:00:00 GMT"))})),
+    # RFC 6265 §5.3 step 3: "If the cookie-attribute-list contains an attribute with an
+    # attribute-name of "Max-Age": Set the cookie's persistent-flag to true. Set the cookie's
+    # expiry-time to attribute-value of the last attribute" -- it wins over Expires.
+    row("cookies.max-age-over-expires", "Max-Age=1000 with an Expires in 1970: Max-Age wins, sent",
+        "RFC 6265 §5.3", "MUST", carries((1, ("m=1",), ())), visits("/set", "/check"),
+        sets({"/set": (("Set-Cookie", "m=1; Path=/; Max-Age=1000; Expires=Thu, 01 Jan 1970 00:00:00 GMT"),)})),
+    # RFC 6265 §5.1.4: the default-path is the request-uri's path up to its last "/".
+    row("cookies.default-path", "No Path, set from <prefix>/dir/set: sent below /dir, not elsewhere",
+        "RFC 6265 §5.1.4", "MUST", carries((1, ("dp=1",), ()), (2, (), ("dp",))),
+        visits("/dir/set", "/dir/page", "/other"), sets({"/dir/set": (("Set-Cookie", "dp=1"),)})),
+    # RFC 6265 §5.4: HttpOnly limits non-HTTP APIs; the cookie is still sent on HTTP requests.
+    row("cookies.httponly", "An HttpOnly cookie is sent on HTTP requests", "RFC 6265 §5.4", "MUST",
+        carries((1, ("ho=1",), ())), visits("/set", "/check"),
+        sets({"/set": (("Set-Cookie", "ho=1; Path=/; HttpOnly"),)})),
+    row("cookies.secure-localhost", "A Secure cookie from http://localhost: sent back over http to localhost?",
+        "RFC 6265bis §5.8.3", "INFO", records, visits("/set", "/check"),
+        sets({"/set": (("Set-Cookie", "sl=1; Path=/; Secure"),)})),
+    Scenario("cookies.caller-several", "The caller's own 'Cookie: a=1; b=2': sent as one field, both pairs",
+             "RFC 6265 §5.4", "MUST", one_cookie_field("a=1", "b=2"),
+             Call("GET", headers=(("Cookie", "a=1; b=2"),)), Reply(200, body=b"ok"), origin="http-localhost"),
+    row("cookies.caller-and-store", "The caller's own Cookie field and a stored cookie: one Cookie field (holding what?)",
+        "RFC 6265 §5.4", "MUST", one_cookie_field(),
+        replace(visits("/set", "/check"), then=(Call("GET", "/check", headers=(("Cookie", "c=1"),)),)),
+        sets({"/set": (("Set-Cookie", "s=2; Path=/"),)})),
+]
+
+
+def capture(*cookie: str, target: str = "/c/t1/check") -> Capture:
+    return Capture("GET", target, "HTTP/1.1", tuple(("Cookie", c) for c in cookie), b"", "none", b"", 1,
+                   server="localhost:1")
+
+
+def seen(*captures: Capture) -> Observation:
+    return Observation(sent=captures, got=Got(200, "OK", (), b"ok"))
+
+
+WRONG: dict[str, Observation] = {
+    "cookies.domain-localhost": seen(capture(), capture("fresh=1")),
+    "cookies.domain-parent": seen(capture(), capture()),
+    "cookies.domain-foreign": seen(capture(), capture("fresh=1"), capture("f=1")),
+    "cookies.host-only": seen(capture(), capture("h=1"), capture("h=1")),
+    "cookies.quoted-value": seen(capture(), capture("q=abc")),
+    "cookies.json-value": seen(capture(), capture()),
+    "cookies.expires-two-digit-year": seen(capture(), capture()),
+    "cookies.expires-two-digit-past": seen(capture(), capture("fresh=1; old=1")),
+    "cookies.max-age-over-expires": seen(capture(), capture()),
+    "cookies.default-path": seen(capture(), capture("dp=1"), capture("dp=1")),
+    "cookies.httponly": seen(capture(), capture()),
+    "cookies.caller-several": seen(capture("a=1", "b=2")),
+    "cookies.caller-and-store": seen(capture(), capture("c=1", "s=2")),  # two Cookie fields
+}
+DEPTH = attach(DEPTH, WRONG)  # the guard (tests/test_wrong.py) feeds each its wrong answer
+SCENARIOS = [*SCENARIOS, *DEPTH]
 
 
 def test_scenario(cell) -> None:  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ from fixtures.columns import Columns, compared
 from fixtures.runner import RemoteAdapter
 from matrix.report import Matrix, glyph
 from matrix.terminal import labels
-from model.cell import Call, Cell, Expected, Failure, Got, WsCall
+from model.cell import Call, Cell, Expected, Failure, Got, Part, WsCall
 from model.protocol import Result, call_from_json, call_to_json, result_from_json, result_to_json
 from model.scenario import Scenario
 from servers import Servers
@@ -67,7 +67,10 @@ def test_protocol_round_trip_keeps_every_field() -> None:
                 origin="https", ws=WsCall(send=("t\u00e9xt", b"\x01\x02"), receive=2, subprotocols=("chat",),
                                          compression=True, max_size=10, report_defaults=True),
                 cookie_store=True, trust_env=True, text=True, lookup=("Set-Cookie",), read_cap=99,
-                report_timeouts=True)
+                report_timeouts=True, json={"a": [1, 2.5, None, "x"], "\0bytes": "not a tag"},
+                form=(("a", "1"), ("a", "2")), files=(Part("f", b"\x00\x01", "f.bin", "application/octet-stream"),),
+                auth=("user", "pass"), digest=True, header_values=(("X-Int", 5), ("X-Bytes", b"\xff"), ("X-None", None)),
+                lines=True, proxy="http://127.0.0.1:1")
     assert call_from_json(json.loads(json.dumps(call_to_json(call)))) == call
 
     got = Got(200, "OK", (("Content-Type", "text/plain"), ("Set-Cookie", "a=1")), b"\x00\x01\xfe", (301, 302),

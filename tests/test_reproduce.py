@@ -97,6 +97,17 @@ def test_tls_snippets_name_the_ca_and_client_cert(client: str) -> None:
             assert "'client.pem'" in code and "'client.key'" in code, scenario.id
 
 
+def test_a_long_repeated_body_is_described_not_copied() -> None:
+    """An 8 MiB upload row: the report holds (byte, count), and every snippet that sends it
+    compiles and stays short."""
+    row = meta(Scenario("upload.x", "t", "RFC", "INFO", lambda obs: ok(""), Call("POST", body=b"u" * (8 << 20))))
+    assert row["request"]["body_repeat"] == ["u", 8 << 20] and "body" not in row["request"]
+    for client in [c for c in TEMPLATES if clients.load(c).family == "http"]:
+        source = snippet(row, client)
+        ast.parse(source)
+        assert len(source) < 100_000, client
+
+
 @pytest.mark.parametrize("client", ["httpx-h2", "httpx-async-h2", "urllib3-h2"])
 def test_h2_snippets_turn_http2_on_the_documented_way(client: str) -> None:
     from matrix.reproduce import H2_CLIENTS, SERVE_PORTS
