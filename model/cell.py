@@ -61,6 +61,10 @@ ERROR_KINDS: tuple[str, ...] = (
     "goaway",
     "flow-control",
     "hpack-error",
+    # The library cannot do what the exchange needs and says so (a digest algorithm it does
+    # not implement, a body it cannot send again on a redirect); a proxy refused or failed.
+    "unsupported-feature",
+    "proxy-error",
     "invalid-request",
     "other",
 )
