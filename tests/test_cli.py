@@ -143,7 +143,7 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[subpro
     return {
         "serial": (pytest_run("-k", f"test_status and ({SUBSET[2]})", f"--matrix-dir={serial}"), serial),
         "parallel": (pytest_run(*SUBSET[:1], "-k", SUBSET[2], f"--matrix-dir={parallel}",
-                                f"--clients={','.join(clients.of_family('http'))}", "-n", "2"), parallel),  # the last -n wins
+                                f"--clients={','.join(clients.of_family('http'))}", "-n", "2"), parallel),  # last -n wins
     }
 
 
