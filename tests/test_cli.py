@@ -94,7 +94,6 @@ def usage_errors(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[in
     r = subprocess.run([sys.executable, "-c", USAGE_DRIVER, json.dumps(usage_cases(tmp))], cwd=ROOT,
                        capture_output=True, text=True, timeout=RUN_TIMEOUT)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert not (tmp / "out").exists(), "a usage error writes no report"
     return {name: (code, err) for name, (code, err) in json.loads(r.stdout).items()}
 
 
@@ -377,11 +376,11 @@ def test_options_in_the_equals_spelling_under_xdist(
 @pytest.mark.parametrize("form", ["space", "workflow"])
 def test_options_in_any_spelling(form: str, tmp_path: Path) -> None:
     """``--matrix-dir DIR`` under xdist (the workers read the command line too), and the workflow's
-    ``pytest suites --matrix-dir reports`` on an existing folder. The first names the one suite file
-    it needs (collecting every suite in three processes cost seconds); a folder after a space
-    mistaken for a test path still fails it. The ``=`` spelling is in ``two_runs``."""
+    ``pytest suites --matrix-dir reports`` on an existing folder. The first names no test path on
+    purpose: with one, a folder made before the workers start is no longer taken for a test path and
+    the run passes anyway. The ``=`` spelling is in ``two_runs``."""
     out = tmp_path / "new" / "reports"
-    args = {"space": ["suites/test_status.py", "-k", "status.200", "--matrix-dir", str(out), "--clients", "requests,httpx"],
+    args = {"space": ["-k", "status.200", "--matrix-dir", str(out), "--clients", "requests,httpx"],
             "workflow": ["suites", "-k", "status.200", "--matrix-dir", str(tmp_path), "--clients", "requests,httpx"]}[form]
     if form == "workflow":
         out = tmp_path
