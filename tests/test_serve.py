@@ -79,7 +79,7 @@ def _serve(row: str) -> Iterator[dict[str, str]]:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=15)
         printed["after"] = out
-    assert "stopped" in printed["after"]
+    assert "stopped" in printed["after"], f"serve {row} did not say it stopped: {printed['after'][-500:]!r}"
 
 
 class Served:
