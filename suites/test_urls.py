@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, unquote
 
-from model.cell import Call, Capture, Got, Observation
+from model.cell import Call, Capture, Failure, Got, Observation
 from model.checks import outcome, query, refused, tail, wire
 from model.scenario import Check, Result, Scenario, bad, ok
 from model.script import Reply
@@ -41,10 +41,17 @@ QCHARS = re.compile(r"^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$")
 # -- hosts, through the proxy ---------------------------------------------------------------
 
 def asked(obs: Observation) -> tuple[str, str] | Result:
-    """The host of the absolute-form target the proxy received, and its Host field."""
-    if refused(obs):
-        return ok(f"refused: {outcome(obs)}")
+    """The host of the absolute-form target the proxy received, and its Host field; or, for a
+    client that tunnels even plain http, the CONNECT target and the Host field of the request
+    sent through the tunnel (RFC 9110 §9.3.6: "the request-target consists of only the host
+    name and port number of the tunnel destination")."""
+    if refused(obs) and obs.error is not None and obs.error.kind == "invalid-request":
+        return ok(f"refused: {outcome(obs)}")  # the library's refusal; not an error from the proxy
     hop = next((c for c in obs.sent if c.target.startswith("http")), None)
+    tunnel = next((i for i, c in enumerate(obs.sent) if c.method == "CONNECT"), None)
+    if hop is None and tunnel is not None:
+        inner = obs.sent[tunnel + 1] if tunnel + 1 < len(obs.sent) else obs.sent[tunnel]
+        return obs.sent[tunnel].target, inner.header("Host") or "none"
     if hop is None:
         where = "directly, not through the proxy" if obs.sent else "nothing"
         return bad(f"sent {where}; {outcome(obs)}")
@@ -303,6 +310,12 @@ def via_proxy(netloc: str, host: str) -> Observation:
     return Observation(sent=(capture(f"http://{netloc}/c/t1/", ("Host", host)),), got=Got(200, "OK", (), b"ok"))
 
 
+def via_tunnel(authority: str, host: str) -> Observation:
+    """A plain-http request tunnelled: CONNECT authority, then the request with its Host."""
+    connect = Capture("CONNECT", authority, "HTTP/1.1", (("Host", authority),), b"", "none", b"", 1)
+    return Observation(sent=(connect, capture("/c/t1/", ("Host", host))), got=Got(200, "OK", (), b"ok"))
+
+
 def direct(target: str) -> Observation:
     return Observation(sent=(capture(target),), got=Got(200, "OK", (), b"ok"))
 
@@ -330,7 +343,14 @@ WRONG: dict[str, Observation] = {
 }
 
 DEPTH = [*HOSTS, *RAW_PATHS, *KEEP_PATHS, *PATH_INFO, *QUERIES]
-DEPTH = attach(DEPTH, WRONG)  # the guard (tests/test_wrong.py) feeds each its wrong answer
+#: The same wrong answers from a client that tunnels plain http (CONNECT), read by the same checks.
+TUNNELLED: dict[str, Observation] = {
+    "url.idna": via_tunnel("b\xc3\xbccher.localhost:1", "b\xc3\xbccher.localhost:1"),
+    "url.userinfo-not-sent": via_tunnel("user:pass@localhost:1", "localhost:1"),
+    # A CONNECT our proxy could not read (no capture: its 400 is all the client reports).
+    "url.ipv6-literal": Observation(error=Failure("other", "socks.GeneralProxyError", "Socket error: 400")),
+}
+DEPTH = attach(attach(DEPTH, WRONG), TUNNELLED)  # the guard (tests/test_wrong.py) feeds each its wrong answer
 SCENARIOS = DEPTH
 
 
