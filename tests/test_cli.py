@@ -52,21 +52,32 @@ def cells(path: Path) -> dict[tuple[str, str], tuple[str, str]]:
     return {(c["scenario"], c["client"]): (c["verdict"], c["summary"]) for c in data["cells"]}
 
 
-#: One process checks every usage error below: each case is ``pytest.main(ARGS)`` (what ``python -m
-#: pytest ARGS`` calls: the same plugins, settings and hooks) in a fresh pytest session, and its exit
-#: code and stderr come back as JSON. A new interpreter per case cost about a second of CPU each.
-USAGE_DRIVER = """
+#: Several pytest sessions in one process: each is ``pytest.main(ARGS)`` (what ``python -m pytest
+#: ARGS`` calls: the same plugins, settings and hooks) in a fresh session, one after the other,
+#: and each one's exit code, stdout and stderr come back as JSON. A new interpreter per session
+#: cost about a second of CPU (start, imports, plugins); the usage errors and the expectation runs
+#: below use it, and a few tests keep a real ``python -m pytest`` (pytest_run).
+DRIVER = """
 import contextlib, io, json, sys
 import pytest
 
-results = {}
-for name, args in json.loads(sys.argv[1]).items():
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+results = []
+for args in json.loads(sys.argv[1]):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
         code = pytest.main(["-p", "no:cacheprovider", "-q", "-n", "0", *args])
-    results[name] = [int(code), err.getvalue()]
+    results.append([int(code), out.getvalue(), err.getvalue()])
 sys.stdout.write(json.dumps(results))
 """
+
+
+def pytest_sessions(*runs: list[str]) -> list[subprocess.CompletedProcess[str]]:
+    """Each of ``runs`` as a pytest session, in order, all in one new process."""
+    r = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(runs)], cwd=ROOT, capture_output=True, text=True,
+                       timeout=RUN_TIMEOUT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    done = json.loads(r.stdout)
+    return [subprocess.CompletedProcess(args, code, out, err) for args, (code, out, err) in zip(runs, done, strict=True)]
 
 
 def usage_cases(tmp: Path) -> dict[str, list[str]]:
@@ -90,11 +101,8 @@ def usage_cases(tmp: Path) -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 def usage_errors(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str]]:
     """Every usage-error case, run by one driver process: name -> (exit code, stderr)."""
-    tmp = tmp_path_factory.mktemp("usage")
-    r = subprocess.run([sys.executable, "-c", USAGE_DRIVER, json.dumps(usage_cases(tmp))], cwd=ROOT,
-                       capture_output=True, text=True, timeout=RUN_TIMEOUT)
-    assert r.returncode == 0, r.stderr[-2000:]
-    return {name: (code, err) for name, (code, err) in json.loads(r.stdout).items()}
+    cases = usage_cases(tmp_path_factory.mktemp("usage"))
+    return {name: (r.returncode, r.stderr) for name, r in zip(cases, pytest_sessions(*cases.values()), strict=True)}
 
 
 def test_unknown_client_is_a_usage_error_that_lists_the_known_ones(usage_errors: dict[str, tuple[int, str]]) -> None:
@@ -181,17 +189,17 @@ def test_a_changed_behaviour_fails_with_a_diff_and_update_records_it(tmp_path: P
     untouched = doc["cells"]["methods.get"]
     (exp / "requests.json").write_text(json.dumps(doc))
 
-    r = pytest_run(*SUBSET, "--clients", "requests", "--expectations-dir", str(exp), "--matrix-dir", str(tmp_path))
+    args = [*SUBSET, "--clients", "requests", "--expectations-dir", str(exp)]
+    r, updated = pytest_sessions([*args, "--matrix-dir", str(tmp_path / "first")],
+                                 [*args, "--matrix-dir", str(tmp_path), "--update-expectations"])
     assert r.returncode == 1
     assert "- expected: pass: an old behaviour" in r.stdout and "+ observed: pass: got 404" in r.stdout
-    data = json.loads((tmp_path / "matrix.json").read_text())
+    data = json.loads((tmp_path / "first" / "matrix.json").read_text())
     failed = [c for c in data["cells"] if c["outcome"] == "failed"]
     assert [(c["scenario"], c["client"]) for c in failed] == [("status.404", "requests")]
     assert len(data["cells"]) == 3, "every measured cell is kept in the report"
 
-    r = pytest_run(*SUBSET, "--clients", "requests", "--expectations-dir", str(exp), "--matrix-dir", str(tmp_path),
-                   "--update-expectations")
-    assert r.returncode == 0, r.stdout[-2000:]
+    assert updated.returncode == 0, updated.stdout[-2000:]
     doc = json.loads((exp / "requests.json").read_text())
     assert doc["cells"]["status.404"]["summary"].startswith("got 404")
     assert doc["cells"]["methods.get"] == untouched, "cells that did not run keep their record"
@@ -346,11 +354,11 @@ def test_a_run_on_another_version_records_an_override_and_never_the_base(tmp_pat
     args = [*SUBSET, "--clients", "urllib", "--expectations-dir", str(exp), f"--matrix-dir={tmp_path}"]
     minor = "python " + ".".join(platform.python_version().split(".")[:2])
 
-    r = pytest_run(*args)
+    r, updated, again = pytest_sessions(args, [*args, "--update-expectations"], args)
     assert r.returncode == 1 and "- expected: pass: an old behaviour" in r.stdout
     assert "recorded with python 2.7.18, and has no override section for" in r.stdout
 
-    r = pytest_run(*args, "--update-expectations")
+    r = updated
     assert r.returncode == 0, r.stdout[-2000:]
     after = json.loads((exp / "urllib.json").read_text())
     assert after["cells"] == doc["cells"] and after["version"] == "2.7.18", "the base is never touched"
@@ -359,7 +367,7 @@ def test_a_run_on_another_version_records_an_override_and_never_the_base(tmp_pat
     assert after["on"][minor]["status.404"] == real
     assert "has no override section" not in r.stdout
 
-    r = pytest_run(*args)
+    r = again
     assert r.returncode == 0, r.stdout[-2000:]  # the override holds
     assert "has no override section" not in r.stdout
 
