@@ -48,6 +48,8 @@ from fixtures import clients as registry
 from fixtures.adapter import Adapter
 from fixtures.ahead import Ahead
 from fixtures.cell import Run
+from fixtures.columns import Columns, compared, own_version
+from fixtures.envs import EnvError
 from matrix.files import write
 from matrix.report import Matrix
 from matrix.reproduce import row_meta
@@ -91,6 +93,8 @@ class State:
     #: the end by the process that made it (the controller: a crashed worker's files go too).
     temp_root: Path
     owns_temp: bool
+    #: Where each column runs (its environment) and its adapter there.
+    columns: Columns
     repeat: int = 1
     #: Verdicts --update-expectations records although they say more about the machine or the harness.
     update_include: tuple[str, ...] = ()
@@ -115,7 +119,8 @@ class State:
     def expected(self, client: str, version: str | None) -> dict[str, Expected]:
         """A client's expectations for its installed version: the base and the overrides for it."""
         if client not in self.resolved:
-            self.resolved[client] = self.expectations.get(client, expect.Expectations()).resolve(version)
+            base = registry.base(client)  # requests@2.31.0 is shown against requests' expectations
+            self.resolved[client] = self.expectations.get(base, expect.Expectations()).resolve(version)
         return self.resolved[client]
 
 
@@ -128,6 +133,10 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         clients = registry.select(config.getoption("--clients"))
     except registry.UnknownClient as exc:
+        raise pytest.UsageError(f"--clients: {exc}") from None
+    try:
+        columns = Columns(clients)
+    except EnvError as exc:
         raise pytest.UsageError(f"--clients: {exc}") from None
     deadline = config.getoption("--cell-timeout")
     if not (0 < deadline <= MAX_CELL_TIMEOUT):  # also refuses nan and inf
@@ -155,7 +164,7 @@ def pytest_configure(config: pytest.Config) -> None:
             "expectations files (to record a new set: mkdir it, then run pytest --update-expectations)."
         )
     try:
-        expectations = expect.load_all(expectations_dir, clients)
+        expectations = expect.load_all(expectations_dir, dict.fromkeys(registry.base(c) for c in clients))
     except expect.ExpectationsError as exc:
         raise pytest.UsageError(str(exc)) from None
     temp_root, owns_temp = run_temp(config)  # made last: a usage error above leaves nothing behind
@@ -169,6 +178,7 @@ def pytest_configure(config: pytest.Config) -> None:
         update=config.getoption("--update-expectations"),
         controller=controller,
         cleared_env=cleared,
+        columns=columns,
         temp_root=temp_root,
         owns_temp=owns_temp,
         repeat=repeat,
@@ -177,6 +187,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE].sigterm = stop_on_sigterm(config)
     if controller:
         config.pluginmanager.register(Recorder(config), "clientmatrix-recorder")
+        config.pluginmanager.register(EnvBuilder(config), "clientmatrix-envs")
+
+
+class EnvBuilder:
+    """The controller builds the columns' missing environments before any cell (and says so)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        self.config.stash[STATE].columns.prepare(tr.write_line if tr is not None else print)
 
 
 # -- the run's private files and signals ----------------------------------------
@@ -327,23 +350,21 @@ def servers(request: pytest.FixtureRequest) -> Iterator[Servers]:
 
 
 class Pool:
-    """One adapter instance per client per process, made on first use."""
+    """One adapter instance per column per process, made on first use (in-process, or a
+    runner of the column's environment: fixtures.columns)."""
 
-    def __init__(self, ca_file: str | None) -> None:
+    def __init__(self, ca_file: str | None, columns: Columns) -> None:
         self.ca_file = ca_file
+        self.columns = columns
         self._made: dict[str, Adapter | str] = {}
-        self._meta: dict[str, dict[str, Any]] = {}
 
     def meta(self, client: str) -> dict[str, Any]:
-        """The client's id, library, version and mode (looked up once: metadata is slow)."""
-        if client not in self._meta:
-            self._meta[client] = registry.load(client).meta()
-        return self._meta[client]
+        """The column's id, library, version and mode (looked up once: metadata is slow)."""
+        return self.columns.meta(client)
 
     def get(self, client: str) -> Adapter | str:
         if client not in self._made:
-            cls = registry.load(client)
-            self._made[client] = cls.missing() or cls(self.ca_file)
+            self._made[client] = self.columns.adapter(client, self.ca_file)
         return self._made[client]
 
     def close(self) -> None:
@@ -353,8 +374,8 @@ class Pool:
 
 
 @pytest.fixture(scope="session")
-def adapters(servers: Servers) -> Iterator[Pool]:
-    pool = Pool(servers.certs.ca_file if servers.certs else None)
+def adapters(request: pytest.FixtureRequest, servers: Servers) -> Iterator[Pool]:
+    pool = Pool(servers.certs.ca_file if servers.certs else None, request.config.stash[STATE].columns)
     yield pool
     pool.close()
 
@@ -427,7 +448,7 @@ class CellRunner:
         if cell.verdict == "error":
             pytest.fail(f"harness error (a bug of clientmatrix, not of {self.client}): {cell.summary}",
                         pytrace=False)
-        if not state.update:
+        if not state.update and compared(self.client):
             problem = expect.diff(expected, cell.verdict, cell.summary, cell.variants)
             if problem:
                 pytest.fail(f"{self.scenario.id} with {self.client}: {problem}", pytrace=False)
@@ -531,8 +552,10 @@ class Recorder:
 
     def matrix(self) -> Matrix:
         state, config = self.state, self.config
-        order = list(registry.CLIENTS)
+        order = list(state.clients)  # the selected columns, in column order (versions after their client)
         clients = sorted(state.client_meta.values(), key=lambda c: order.index(c["id"]) if c["id"] in order else 99)
+        # Each column's environment (interpreter, distributions, OpenSSL, decoders): fixtures.columns.
+        clients = [{**c, "environment": state.columns.provenance(c["id"])} for c in clients]
         started = dt.datetime.fromtimestamp(state.started, dt.timezone.utc)
         return Matrix(
             run={
@@ -545,6 +568,7 @@ class Recorder:
                 "workers": getattr(config.option, "numprocesses", None) or 0,
                 "cell_timeout_s": state.deadline,
                 "cleared_env": state.cleared_env,
+                "clientmatrix": own_version(),
                 **({"repeat": state.repeat} if state.repeat > 1 else {}),
                 **state.log.section(state.cells),
             },

@@ -56,15 +56,20 @@ def floor(paths: list[str]) -> int:
     for path in modules(paths):
         scenarios += importlib.import_module(f"suites.{path.stem}").SCENARIOS
     servers = Servers().start()
+    # Each column in its environment, as under pytest (a runner process for niquests).
+    from fixtures.columns import Columns
+
+    columns = Columns(list(clients.CLIENTS))
+    columns.prepare(lambda line: print(line, file=sys.stderr))
     adapters = {}
     for cid in clients.CLIENTS:
-        cls = clients.load(cid)
-        if not cls.missing():
-            adapters[cid] = cls(servers.certs.ca_file if servers.certs else None)
+        made = columns.adapter(cid, servers.certs.ca_file if servers.certs else None)
+        if not isinstance(made, str):
+            adapters[cid] = made
     calls = 0
     for scenario in scenarios:
-        for adapter in adapters.values():
-            if adapter.family != scenario.protocol:
+        for cid, adapter in adapters.items():
+            if clients.load(cid).family != scenario.protocol:
                 continue
             route = servers.registry.open(script(scenario.response))
             try:

@@ -15,8 +15,8 @@
                                                           the cells that changed (matrix.diff);
                                                           exit 1 on a regression, a removed cell,
                                                           an incomplete new run (--strict: any change)
-    python -m matrix sweep requests==2.31.0 httpx==0.27.2 the suite per library version, each in
-                                                          its own venv, merged (matrix.sweep)
+    python -m matrix sweep requests==2.31.0 httpx==0.27.2 one run, a column per library version, each
+                                                          in its own environment (matrix.sweep)
 
 Bad input (a missing file, a file that is not a matrix, a schema version this
 version does not know) is a one-line message on stderr and exit status 2.
@@ -207,11 +207,11 @@ def parser() -> argparse.ArgumentParser:
                     help="also exit 1 on any other change: another verdict, or the same verdict with "
                          "another behaviour (summary)")
     df.set_defaults(func=cmd_diff)
-    sw = sub.add_parser("sweep", help="run the suite per library version (package==version), each in its "
-                                      "own venv under .sweep/, and merge the results")
+    sw = sub.add_parser("sweep", help="run the suite with a column per library version (package==version), "
+                                      "each in its own environment under .envs/, in one matrix")
     sw.add_argument("specs", nargs="+", metavar="package==version")
     sw.add_argument("-o", "--output", default=".sweep/sweep.json", help="the merged .json (default: %(default)s)")
-    sw.add_argument("--python", default=sys.executable, help="the Python the venvs are made with (default: this one)")
+    sw.add_argument("--python", default=sys.executable, help="the Python that runs pytest (default: this one)")
     sw.set_defaults(func=cmd_sweep)
     return p
 

@@ -48,6 +48,16 @@ SENT_FIELDS = ("method", "target", "version", "headers", "framing", "body_len", 
 H2_FRAMES = 60
 
 
+def _key(value: Any) -> Any:
+    """A hashable key equal only for equal JSON values (typed, so 1, 1.0 and true differ):
+    the page is built at the end of every run, and json.dumps per value cost about a second."""
+    if isinstance(value, (list, tuple)):
+        return ("l", *map(_key, value))
+    if isinstance(value, dict):
+        return ("d", *sorted((k, _key(v)) for k, v in value.items()))
+    return (type(value).__name__, value)
+
+
 class Interner:
     """Each distinct value once in ``items``; ``index(value)`` is its position."""
 
@@ -56,7 +66,7 @@ class Interner:
         self._seen: dict[str, int] = {}
 
     def index(self, value: Any) -> int:
-        key = json.dumps(value, ensure_ascii=False)
+        key = _key(value)
         if key not in self._seen:
             self._seen[key] = len(self.items)
             self.items.append(value)

@@ -199,6 +199,16 @@ class Matrix:
         return cls.from_json(data, str(path))
 
 
+def differs(cell: Cell) -> bool:
+    """Does the cell differ from its recorded expectation? Its test failed, or it passed
+    although it differs: a column not held to the expectations (``requests@2.31.0``, another
+    version shown against the pinned one's cells) or a run that updated them."""
+    if cell.outcome == "failed":
+        return True
+    exp = cell.expected
+    return cell.outcome == "passed" and exp is not None and not exp.accepts(cell.verdict, cell.summary)
+
+
 def absent_of(data: Any) -> dict[str, dict[str, str]]:
     """A matrix file's ``absent`` (family -> client -> why), keeping only well-formed entries."""
     if not isinstance(data, dict):
@@ -210,7 +220,7 @@ def absent_of(data: Any) -> dict[str, dict[str, str]]:
 def glyph(cell: Cell | None) -> str:
     if cell is None:
         return " "
-    return GLYPHS[cell.verdict] + (DIFFERS if cell.outcome == "failed" else "") + (INTERMITTENT if cell.intermittent else "")
+    return GLYPHS[cell.verdict] + (DIFFERS if differs(cell) else "") + (INTERMITTENT if cell.intermittent else "")
 
 
 def variants_text(cell: Cell) -> str:
@@ -240,7 +250,8 @@ def run_line(matrix: Matrix) -> str:
 
 def legend() -> list[str]:
     lines = [f"{GLYPHS[v]}  {MEANING[v]}" for v in VERDICTS]
-    lines.append(f"{DIFFERS}  after a glyph: the cell differs from its recorded expectation (the test failed)")
+    lines.append(f"{DIFFERS}  after a glyph: the cell differs from its recorded expectation (the test failed; or, "
+                 "in another version's column such as requests@2.31.0, what changed from the pinned version)")
     lines.append(f"{INTERMITTENT}  after a glyph: intermittent, the cell varied over --repeat runs")
     return lines
 

@@ -70,6 +70,25 @@ except urllib.error.HTTPError as e:
 r = requests.request({method!r}, {url!r}{kw})
 print(r.status_code, r.reason, dict(r.headers))
 print(r.content[:200])""",
+    # niquests runs in its own environment (envs/niquests.txt): run the snippet there.
+    "niquests": """import niquests
+{setup}
+r = niquests.request({method!r}, {url!r}{kw})
+print(r.status_code, r.reason, dict(r.headers))
+print(r.content[:200])""",
+    "niquests-async": """import asyncio
+
+import niquests
+{setup}
+
+async def main() -> None:
+    async with niquests.AsyncSession() as s:
+        r = await s.request({method!r}, {url!r}{kw})
+        print(r.status_code, r.reason, dict(r.headers))
+        print(r.content[:200])
+
+
+asyncio.run(main())""",
     "httpx": """import httpx
 {setup}
 with httpx.Client({ctor}) as client:
@@ -371,6 +390,7 @@ KEYWORDS["tornado"] = {"headers": "headers", "body": "body", "params": None, "fo
                        "timeout": "request_timeout"}
 KEYWORDS["httplib2"] = {"headers": "headers", "body": "body", "params": None, "follow_redirects": None,
                         "timeout": None}
+KEYWORDS["niquests"] = KEYWORDS["niquests-async"] = KEYWORDS["requests"]  # requests' API
 
 
 #: A request body longer than this, made of one byte repeated, is described, not copied.
@@ -549,7 +569,7 @@ def _tls(client: str, req: dict[str, Any], host: str, port: int) -> tuple[list[s
             kw["ctor:disable_ssl_certificate_validation"] = "True"
         extra = [f"# a client certificate: h.add_certificate({CLIENT_FILES[1]!r}, {CLIENT_FILES[0]!r}, '')"] if cert else []
         return ([""] + notes + extra if notes or extra else []), kw, ""
-    if client == "requests":
+    if client in ("requests", "niquests", "niquests-async"):
         if trust != "default":
             kw["kw:verify"] = repr(CA_FILE) if trust == "ca" else "False"
         if cert:

@@ -196,6 +196,16 @@ def sections(matrix: Matrix, family: str, keep: set[str] | None = None) -> list[
     return out + list(groups.items())
 
 
+def environments(matrix: Matrix) -> list[str]:
+    """Each environment the columns ran in, once: its Python and OpenSSL (issue 8)."""
+    seen: dict[str, str] = {}
+    for c in matrix.clients:
+        e = c.get("environment")
+        if isinstance(e, dict) and str(e.get("env")) not in seen:
+            seen[str(e.get("env"))] = safe(f"{e.get('env')}=Python {e.get('python_version')}, {e.get('openssl')}")
+    return list(seen.values()) if len(seen) > 1 else []
+
+
 #: The scorecard's column headers in the terminal, per category.
 SCORE_HEADS = {"must": "MUST", "should": "SHOULD", "security": "secur", "unsupported": "unsup", "timeout": "tmout"}
 SCORE_COLOURS = {"must": "fail", "should": "warn", "security": "fail", "unsupported": "unsupported",
@@ -290,8 +300,11 @@ def render(matrix: Matrix, width: int = 100, paint: Paint = plain, full: bool = 
     lines += flow(_items(counts), width, f"{total} cell{'' if total == 1 else 's'}: ", 4)
     shown = [c for c in matrix.clients if clients is None or c["id"] in clients]
     described = [f"{names[c['id']]}={safe(c['id'])}" + ("" if str(c["version"]) in c["id"] else f" {safe(c['version'])}")
+                 + (f" [env {safe(str(c['env']))}]" if c.get("env", "default") != "default" and "@" not in c["id"] else "")
                  for c in shown]
     lines += flow(_items(described), width, "clients: ", 9)
+    if environments(matrix):
+        lines += flow(_items(environments(matrix)), width, "envs:    ", 9)
     marks = [(f"{GLYPHS[v]} {v}   ", paint(f"{GLYPHS[v]} {v}", v) + "   ") for v in MEANING]
     marks += [(f"{DIFFERS} differs from expectation   ",) * 2, (f"{SECURITY} security row",) * 2]
     lines += flow(marks, width, "legend:  ", 9)

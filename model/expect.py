@@ -262,6 +262,8 @@ def update(folder: Path, cells: Iterable[Cell], clients: dict[str, dict[str, Any
     for cell in cells:
         if left_out(cell, include):
             continue
+        if "@" in cell.client:
+            continue  # another version's column (requests@2.31.0): shown against the pinned one, never recorded
         by_client.setdefault(cell.client, []).append(cell)
     written = []
     for client, new in sorted(by_client.items()):

@@ -171,10 +171,9 @@ def as_recorded_here(folder: Path, client: str) -> dict[str, object]:
     """``client``'s expectations as if recorded with the installed version: the cells that
     apply to it, as the base, and no override sections. So a test of what --update-expectations
     writes does not depend on the installed version matching the recorded one."""
-    from fixtures import clients as registry
     from model import expect
 
-    version = registry.load(client).version()
+    version = clients.load(client).version()
     resolved = expect.load(folder, client).resolve(version)
     doc = json.loads((folder / f"{client}.json").read_text())
     doc.update(version=version, on={}, cells={k: v.to_json() for k, v in resolved.items()})

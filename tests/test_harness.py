@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 import pytest
 
@@ -26,18 +27,25 @@ HTTP_CLIENTS = clients.of_family("http")
 
 
 
-def adapter_for(client: str, servers: Servers) -> Adapter:
+def adapter_for(client: str, servers: Servers, adapters: Any) -> Adapter:
+    """A fresh in-process adapter, or for a column in its own environment the session's
+    (a runner of that environment)."""
     cls = clients.load(client)
-    if cls.missing():
-        pytest.skip(f"{client}: {cls.missing()}")
-    return cls(servers.certs.ca_file if servers.certs else None)
+    if cls.env is None:
+        if cls.missing():
+            pytest.skip(f"{client}: {cls.missing()}")
+        return cls(servers.certs.ca_file if servers.certs else None)
+    adapter = adapters.get(client)
+    if isinstance(adapter, str):
+        pytest.skip(f"{client}: {adapter}")
+    return adapter
 
 
 @pytest.mark.parametrize("client", HTTP_CLIENTS)
-def test_a_hung_client_is_recorded_as_timeout_within_the_deadline(client: str, servers: Servers) -> None:
+def test_a_hung_client_is_recorded_as_timeout_within_the_deadline(client: str, servers: Servers, adapters: Any) -> None:
     hang = Scenario("selftest.hang", "server sends half a body, then holds", "-", "MUST", lambda o: ok("done"),
                     Call("GET"), Raw((Send(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab"), Hold(5.0))))
-    adapter = adapter_for(client, servers)  # made (and its library imported) before the clock starts
+    adapter = adapter_for(client, servers, adapters)  # made (and its library imported) before the clock starts
     start = time.monotonic()
     run = run_cell(hang, client, adapter, servers, deadline=0.3)
     assert run.cell.verdict == "timeout"
@@ -146,10 +154,10 @@ def test_a_check_that_raises_or_a_server_error_is_the_harness_error() -> None:
     assert grade(s2, Observation(server_errors=("server error: boom",)))[0] == "error"
 
 
-def test_a_real_cell_records_both_sides(servers: Servers) -> None:
+def test_a_real_cell_records_both_sides(servers: Servers, adapters: Any) -> None:
     scenario = Scenario("selftest.both", "t", "-", "MUST", lambda o: ok("fine"),
                         Call("POST", path="/x", body=b"abc"), Reply(201, body=b"made"))
-    run = run_cell(scenario, "requests", adapter_for("requests", servers), servers)
+    run = run_cell(scenario, "requests", adapter_for("requests", servers, adapters), servers)
     observed = run.cell.observed or {}
     (sent,) = observed["sent"]
     assert (sent["method"], sent["framing"], sent["body_len"]) == ("POST", "content-length", 3)
@@ -157,7 +165,7 @@ def test_a_real_cell_records_both_sides(servers: Servers) -> None:
     assert run.cell.verdict == "pass"
 
 
-def test_a_fixture_server_error_reaches_the_cell_as_error(servers: Servers) -> None:
+def test_a_fixture_server_error_reaches_the_cell_as_error(servers: Servers, adapters: Any) -> None:
     from model.script import Script
 
     def explode(capture: object, subpath: str, seen: int) -> Reply:
@@ -165,7 +173,7 @@ def test_a_fixture_server_error_reaches_the_cell_as_error(servers: Servers) -> N
 
     scenario = Scenario("selftest.server-bug", "t", "-", "MUST", lambda o: ok("fine"), Call("GET"),
                         Script(dynamic=explode))
-    run = run_cell(scenario, "requests", adapter_for("requests", servers), servers, deadline=2.0)
+    run = run_cell(scenario, "requests", adapter_for("requests", servers, adapters), servers, deadline=2.0)
     assert run.cell.verdict == "error"
     assert "a bug in a script" in run.cell.summary
 

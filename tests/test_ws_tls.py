@@ -9,6 +9,8 @@ path of this run.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from fixtures import clients
@@ -46,6 +48,11 @@ PATHS: dict[str, dict[str, dict[str, object]]] = {
         "off": {"verify": False},
         "ca + client cert": {"verify": "CA file path", "cert": "(CLIENT_CERT, CLIENT_KEY)"},
     },
+    "niquests-ws": {  # requests' words: verify= and cert=
+        "ca": {"verify": "CA file path"},
+        "off": {"verify": False},
+        "ca + client cert": {"verify": "CA file path", "cert": "(CLIENT_CERT, CLIENT_KEY)"},
+    },
 }
 
 
@@ -53,15 +60,15 @@ PATHS: dict[str, dict[str, dict[str, object]]] = {
 
 @pytest.mark.parametrize("client", clients.of_family("ws"))
 @pytest.mark.parametrize(("case", "trust", "cert"), CASES, ids=[c[0] for c in CASES])
-def test_wss_echo_with_trust_and_client_cert(servers: Servers, client: str, case: str, trust: str,
+def test_wss_echo_with_trust_and_client_cert(servers: Servers, adapters: Any, client: str, case: str, trust: str,
                                              cert: tuple[str, str] | None) -> None:
-    cls = clients.load(client)
-    if cls.missing():
-        pytest.skip(f"{client}: {cls.missing()}")
+    adapter = adapters.get(client)  # the session's: in-process, or a runner of the column's environment
+    if isinstance(adapter, str):
+        pytest.skip(f"{client}: {adapter}")
     call = Call(trust=trust, client_cert=cert, ws=WsCall(send=("hello",), receive=1))
     scenario = Scenario("selftest.wss", "wss echo", "-", "MUST", Echoes(("hello",)), call, WsScript(),
                         origin="wss", protocol="ws")
-    run = run_cell(scenario, client, cls(servers.certs.ca_file if servers.certs else None), servers)
+    run = run_cell(scenario, client, adapter, servers)
     assert run.cell.verdict == "pass", run.cell.summary
     options = (run.cell.observed or {}).get("options", {})
     if client == "websocket-client":

@@ -6,6 +6,14 @@
 // so a link points at a view, and the page works from disk (file://) with no network.
 "use strict";
 (function () {
+  function envText(c) {  // a column's environment (issue 8): where its library ran
+    const e = c.environment;
+    if (!e) return c.env ? `env ${c.env}` : "";
+    const dec = Object.entries(e.decoders || {}).map(([k, v]) => v ? `${k} ${v}` : `no ${k}`).join(", ");
+    return `env ${e.env}: Python ${e.python_version} (${e.python}), ${e.openssl}` +
+      (e.libcurl ? ", libcurl " + Object.entries(e.libcurl).map(([k, v]) => `${v} (${k})`).join(", ") : "") + `; ${dec}; ${Object.keys(e.distributions || {}).length} distributions`;
+  }
+
   const DATA = JSON.parse(document.getElementById("matrix-data").textContent);
   const GLYPH = DATA.glyphs;
   const VERDICTS = DATA.verdicts;
@@ -153,9 +161,12 @@
     const v = verdictOk(cell.v);
     const odd = row.ref.odd.includes(cid);
     const detail = row.ref.detail.includes(cid);
-    const differs = (cell.o === "failed" ? "*" : "") + (cell.n ? "~" : "");
+    const exp = cell.e, known = exp ? [exp, ...(exp.also || [])] : [];
+    // failed, or passed though none of its expected outcomes: another version's column (requests@2.31.0)
+    const changed = cell.o === "failed" || (cell.o === "passed" && exp && !known.some(e => e.verdict === cell.v && e.summary === cell.m));
+    const differs = (changed ? "*" : "") + (cell.n ? "~" : "");
     const title = `${cid}: ${v}: ${cell.m}` + (odd ? " (odd one out)" : "") + (detail ? " (behaviour differs in detail)" : "") +
-      (cell.o === "failed" ? " (differs from expectation)" : "") + (cell.n ? " (intermittent)" : "");
+      (changed ? " (differs from expectation)" : "") + (cell.n ? " (intermittent)" : "");
     return el("td", {}, el("button", {type: "button", className: `c v-${v}${odd ? " odd" : ""}${detail ? " detail" : ""}`,
       title, dataset: {s: row.id, c: cid}},
       el("span", {className: "g", attrs: {"aria-hidden": "true"}}, GLYPH[v] + differs),
@@ -218,7 +229,8 @@
       const head = el("tr", {}, el("th", {className: "row", scope: "col"}, "scenario"),
         cols.map(cid => {
           const c = CLIENTS[cid];
-          return el("th", {scope: "col", dataset: {client: cid}}, c.base || c.id,
+          const own = c.env && c.env !== "default";  // a column in its own environment: its id names it
+          return el("th", {scope: "col", title: envText(c), dataset: {client: cid}}, own ? c.id : (c.base || c.id),
             el("span", {className: "lib"}, `${c.library} ${c.version}` + (c.python ? ` · py${c.python}` : "")));
         }),
         comparing ? el("th", {scope: "col"}, "differs by") : null,
@@ -349,6 +361,7 @@
       el("h3", {}, `${row.id} · ${cid}`), el("p", {}, row.title),
       kv([["spec", el("span", {}, specNode(row), `, ${row.level}${row.security ? ", security row" : ""}`)],
         ["client", `${c.library} ${c.version} (${c.mode || ""})` + (c.python ? ` on Python ${c.python}` : "")],
+        ["environment", envText(c) || "not recorded"],
         ["verdict", el("span", {}, el("span", {className: "verdict v-" + v}, GLYPH[v] + " " + v), odd ? " ≠ odd one out" : "")],
         ["reference", ref],
         ["summary", cell.m],
