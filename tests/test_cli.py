@@ -52,40 +52,111 @@ def cells(path: Path) -> dict[tuple[str, str], tuple[str, str]]:
     return {(c["scenario"], c["client"]): (c["verdict"], c["summary"]) for c in data["cells"]}
 
 
-def test_unknown_client_is_a_usage_error_that_lists_the_known_ones(tmp_path: Path) -> None:
-    r = pytest_run(*SUBSET, "--clients", "requests,reqeusts", "--matrix-dir", str(tmp_path))
-    assert r.returncode == 4, r.stdout + r.stderr
-    assert "unknown client 'reqeusts'" in r.stderr and "httpx-async" in r.stderr
+#: Several pytest sessions in one process: each is ``pytest.main(ARGS)`` (what ``python -m pytest
+#: ARGS`` calls: the same plugins, settings and hooks) in a fresh session, one after the other,
+#: and each one's exit code, stdout and stderr come back as JSON. A new interpreter per session
+#: cost about a second of CPU (start, imports, plugins); the usage errors and the expectation runs
+#: below use it, and a few tests keep a real ``python -m pytest`` (pytest_run).
+DRIVER = """
+import contextlib, io, json, sys
+import pytest
+
+results = []
+for args in json.loads(sys.argv[1]):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        code = pytest.main(["-p", "no:cacheprovider", "-q", "-n", "0", *args])
+    results.append([int(code), out.getvalue(), err.getvalue()])
+sys.stdout.write(json.dumps(results))
+"""
 
 
-def test_broken_expectations_file_is_named_with_the_fix(tmp_path: Path) -> None:
-    broken = tmp_path / "exp"
+def pytest_sessions(*runs: list[str]) -> list[subprocess.CompletedProcess[str]]:
+    """Each of ``runs`` as a pytest session, in order, all in one new process."""
+    r = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(runs)], cwd=ROOT, capture_output=True, text=True,
+                       timeout=RUN_TIMEOUT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    done = json.loads(r.stdout)
+    return [subprocess.CompletedProcess(args, code, out, err) for args, (code, out, err) in zip(runs, done, strict=True)]
+
+
+def usage_cases(tmp: Path) -> dict[str, list[str]]:
+    """Each case's command line (the files it needs made under ``tmp``)."""
+    broken = tmp / "exp"
     broken.mkdir()
     (broken / "requests.json").write_text('{"cells": {"status.200": ')
-    r = pytest_run(*SUBSET, "--expectations-dir", str(broken), "--matrix-dir", str(tmp_path / "out"))
-    assert r.returncode == 4
-    assert "requests.json is not a valid expectations file" in r.stderr
-    assert "--update-expectations" in r.stderr
-
-
-def test_unwritable_report_folder_fails_before_measuring(tmp_path: Path) -> None:
-    blocker = tmp_path / "a-file"
+    blocker = tmp / "a-file"
     blocker.write_text("not a folder")
-    r = pytest_run(*SUBSET, "--matrix-dir", str(blocker / "reports"))
-    assert r.returncode == 4
-    assert "cannot write the matrix reports" in r.stderr and "--matrix-dir" in r.stderr
+    out = f"--matrix-dir={tmp / 'out'}"
+    return {
+        "unknown-client": [*SUBSET, "--clients", "requests,reqeusts", "--matrix-dir", str(tmp / "out")],
+        "broken-expectations": [*SUBSET, "--expectations-dir", str(broken), "--matrix-dir", str(tmp / "out")],
+        "unwritable": [*SUBSET, "--matrix-dir", str(blocker / "reports")],
+        **{f"cell-timeout-{v}": [*SUBSET, "--cell-timeout", v, out] for v in ("0", "inf", "nan")},
+        "no-client": [*SUBSET, "--clients", " , ", out],
+        "no-expectations-folder": [*SUBSET, "--expectations-dir=no-such-folder", out],
+    }
+
+
+@pytest.fixture(scope="module")
+def usage_errors(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str]]:
+    """Every usage-error case, run by one driver process: name -> (exit code, stderr)."""
+    cases = usage_cases(tmp_path_factory.mktemp("usage"))
+    return {name: (r.returncode, r.stderr) for name, r in zip(cases, pytest_sessions(*cases.values()), strict=True)}
+
+
+def test_unknown_client_is_a_usage_error_that_lists_the_known_ones(usage_errors: dict[str, tuple[int, str]]) -> None:
+    code, err = usage_errors["unknown-client"]
+    assert code == 4, err
+    assert "unknown client 'reqeusts'" in err and "httpx-async" in err
+
+
+def test_broken_expectations_file_is_named_with_the_fix(usage_errors: dict[str, tuple[int, str]]) -> None:
+    code, err = usage_errors["broken-expectations"]
+    assert code == 4
+    assert "requests.json is not a valid expectations file" in err
+    assert "--update-expectations" in err
+
+
+def test_unwritable_report_folder_fails_before_measuring(usage_errors: dict[str, tuple[int, str]]) -> None:
+    code, err = usage_errors["unwritable"]
+    assert code == 4
+    assert "cannot write the matrix reports" in err and "--matrix-dir" in err
 
 
 @pytest.mark.parametrize("value", ["0", "inf", "nan"])
-def test_bad_cell_timeout_is_a_usage_error(value: str) -> None:
-    r = pytest_run(*SUBSET, "--cell-timeout", value)
-    assert r.returncode == 4 and "--cell-timeout" in r.stderr
+def test_bad_cell_timeout_is_a_usage_error(value: str, usage_errors: dict[str, tuple[int, str]]) -> None:
+    code, err = usage_errors[f"cell-timeout-{value}"]
+    assert code == 4 and "--cell-timeout" in err
 
 
-def test_xdist_and_serial_runs_give_the_same_matrix(tmp_path: Path) -> None:
-    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
-    r1 = pytest_run(*SUBSET, "--matrix-dir", str(serial))
-    r2 = pytest_run(*SUBSET, "-n", "2", "--matrix-dir", str(parallel))  # the last -n wins
+def test_a_usage_error_from_a_new_interpreter(tmp_path: Path) -> None:
+    """One usage error as a user meets it: ``python -m pytest`` in a new process exits 4 with the message."""
+    r = pytest_run(*SUBSET, "--clients", "requests,reqeusts", "--matrix-dir", str(tmp_path / "out"))
+    assert r.returncode == 4, r.stdout + r.stderr
+    assert "unknown client 'reqeusts'" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[subprocess.CompletedProcess[str], Path]]:
+    """The same 45 cells (three status rows, every HTTP client) run twice; several tests read them.
+
+    ``serial``: the README's form, no test path, ``--matrix-dir=DIR`` (``-k`` keeps the rows to
+    the status suite). ``parallel``: under xdist, options in the ``=`` spelling (the workers read
+    the command line too), every HTTP client named with ``--clients=``, into a folder not made yet.
+    """
+    tmp = tmp_path_factory.mktemp("runs")
+    serial, parallel = tmp / "serial", tmp / "new" / "parallel"
+    return {
+        "serial": (pytest_run("-k", f"test_status and ({SUBSET[2]})", f"--matrix-dir={serial}"), serial),
+        "parallel": (pytest_run(*SUBSET[:1], "-k", SUBSET[2], f"--matrix-dir={parallel}",
+                                f"--clients={','.join(clients.of_family('http'))}", "-n", "2"), parallel),  # last -n wins
+    }
+
+
+def test_xdist_and_serial_runs_give_the_same_matrix(two_runs: dict[str, tuple[subprocess.CompletedProcess[str], Path]]
+                                                    ) -> None:
+    (r1, serial), (r2, parallel) = two_runs["serial"], two_runs["parallel"]
     assert r1.returncode == 0, r1.stdout[-2000:]
     assert r2.returncode == 0, r2.stdout[-2000:]
     assert cells(serial) == cells(parallel)
@@ -117,17 +188,17 @@ def test_a_changed_behaviour_fails_with_a_diff_and_update_records_it(tmp_path: P
     untouched = doc["cells"]["methods.get"]
     (exp / "requests.json").write_text(json.dumps(doc))
 
-    r = pytest_run(*SUBSET, "--clients", "requests", "--expectations-dir", str(exp), "--matrix-dir", str(tmp_path))
+    args = [*SUBSET, "--clients", "requests", "--expectations-dir", str(exp)]
+    r, updated = pytest_sessions([*args, "--matrix-dir", str(tmp_path / "first")],
+                                 [*args, "--matrix-dir", str(tmp_path), "--update-expectations"])
     assert r.returncode == 1
     assert "- expected: pass: an old behaviour" in r.stdout and "+ observed: pass: got 404" in r.stdout
-    data = json.loads((tmp_path / "matrix.json").read_text())
+    data = json.loads((tmp_path / "first" / "matrix.json").read_text())
     failed = [c for c in data["cells"] if c["outcome"] == "failed"]
     assert [(c["scenario"], c["client"]) for c in failed] == [("status.404", "requests")]
     assert len(data["cells"]) == 3, "every measured cell is kept in the report"
 
-    r = pytest_run(*SUBSET, "--clients", "requests", "--expectations-dir", str(exp), "--matrix-dir", str(tmp_path),
-                   "--update-expectations")
-    assert r.returncode == 0, r.stdout[-2000:]
+    assert updated.returncode == 0, updated.stdout[-2000:]
     doc = json.loads((exp / "requests.json").read_text())
     assert doc["cells"]["status.404"]["summary"].startswith("got 404")
     assert doc["cells"]["methods.get"] == untouched, "cells that did not run keep their record"
@@ -217,20 +288,21 @@ def test_the_minimal_matrix_is_complete(command: str, tmp_path: Path, capsys: py
     assert code == 0, err
 
 
-def test_matrix_dir_outside_the_repo_works_as_the_readme_writes_it(tmp_path: Path) -> None:
+def test_matrix_dir_outside_the_repo_works_as_the_readme_writes_it(
+        two_runs: dict[str, tuple[subprocess.CompletedProcess[str], Path]]) -> None:
     """``--matrix-dir=DIR`` (one token), with no test path given, from the repo root."""
-    r = pytest_run("-k", "status.200", f"--matrix-dir={tmp_path}")
+    r, out = two_runs["serial"]
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    assert (tmp_path / "matrix.json").exists() and len(cells(tmp_path)) == HTTP
+    assert (out / "matrix.json").exists() and len(cells(out)) == 3 * HTTP
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--clients", " , "], "no client named; known clients:"),
-    (["--expectations-dir=no-such-folder"], "is not a folder"),
+@pytest.mark.parametrize("case,message", [
+    ("no-client", "no client named; known clients:"),
+    ("no-expectations-folder", "is not a folder"),
 ])
-def test_more_bad_options_are_usage_errors(args: list[str], message: str, tmp_path: Path) -> None:
-    r = pytest_run(*SUBSET, *args, f"--matrix-dir={tmp_path}")
-    assert r.returncode == 4 and message in r.stderr, r.stderr[-1000:]
+def test_more_bad_options_are_usage_errors(case: str, message: str, usage_errors: dict[str, tuple[int, str]]) -> None:
+    code, err = usage_errors[case]
+    assert code == 4 and message in err, err[-1000:]
 
 
 def test_an_unknown_verdict_in_expectations_is_named(tmp_path: Path) -> None:
@@ -257,7 +329,8 @@ def test_the_users_environment_cannot_change_a_cell(tmp_path: Path) -> None:
                "ALL_PROXY": "http://127.0.0.1:9", "socks_proxy": "socks5://127.0.0.1:9",
                "REQUESTS_CA_BUNDLE": "/nonexistent.pem", "SSL_CERT_FILE": "/nonexistent.pem",
                "WEBSOCKET_CLIENT_CA_BUNDLE": "/nonexistent.pem", "WEBSOCKETS_USER_AGENT": "hostile/1"}
-    rows = ["-k", "request.default-headers or status.200 or ws.echo.text or ws.handshake-headers or tls.trusted-ca"]
+    rows = ["suites/test_methods.py", "suites/test_status.py", "suites/test_ws.py", "suites/test_tls.py",
+            "-k", "request.default-headers or status.200 or ws.echo.text or ws.handshake-headers or tls.trusted-ca"]
     dirty = pytest_run(*rows, f"--matrix-dir={tmp_path / 'dirty'}", env=hostile)
     clean = pytest_run(*rows, f"--matrix-dir={tmp_path / 'clean'}")
     # The same cells (verdict and summary) as on a clean machine: compared with a clean run, not
@@ -280,11 +353,11 @@ def test_a_run_on_another_version_records_an_override_and_never_the_base(tmp_pat
     args = [*SUBSET, "--clients", "urllib", "--expectations-dir", str(exp), f"--matrix-dir={tmp_path}"]
     minor = "python " + ".".join(platform.python_version().split(".")[:2])
 
-    r = pytest_run(*args)
+    r, updated, again = pytest_sessions(args, [*args, "--update-expectations"], args)
     assert r.returncode == 1 and "- expected: pass: an old behaviour" in r.stdout
     assert "recorded with python 2.7.18, and has no override section for" in r.stdout
 
-    r = pytest_run(*args, "--update-expectations")
+    r = updated
     assert r.returncode == 0, r.stdout[-2000:]
     after = json.loads((exp / "urllib.json").read_text())
     assert after["cells"] == doc["cells"] and after["version"] == "2.7.18", "the base is never touched"
@@ -293,18 +366,28 @@ def test_a_run_on_another_version_records_an_override_and_never_the_base(tmp_pat
     assert after["on"][minor]["status.404"] == real
     assert "has no override section" not in r.stdout
 
-    r = pytest_run(*args)
+    r = again
     assert r.returncode == 0, r.stdout[-2000:]  # the override holds
     assert "has no override section" not in r.stdout
 
 
-@pytest.mark.parametrize("form", ["space", "equals", "workflow"])
+def test_options_in_the_equals_spelling_under_xdist(
+        two_runs: dict[str, tuple[subprocess.CompletedProcess[str], Path]]) -> None:
+    """``--matrix-dir=DIR`` and ``--clients=a,b`` reach the xdist workers (a folder made at the end)."""
+    r, out = two_runs["parallel"]
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "node down" not in r.stdout + r.stderr
+    assert {client for _, client in cells(out)} == set(clients.of_family("http"))
+
+
+@pytest.mark.parametrize("form", ["space", "workflow"])
 def test_options_in_any_spelling(form: str, tmp_path: Path) -> None:
-    """``--matrix-dir DIR`` and ``--matrix-dir=DIR``, under xdist (the workers read the command line
-    too), and the workflow's ``pytest suites --matrix-dir reports`` on an existing folder."""
+    """``--matrix-dir DIR`` under xdist (the workers read the command line too), and the workflow's
+    ``pytest suites --matrix-dir reports`` on an existing folder. The first names no test path on
+    purpose: with one, a folder made before the workers start is no longer taken for a test path and
+    the run passes anyway. The ``=`` spelling is in ``two_runs``."""
     out = tmp_path / "new" / "reports"
     args = {"space": ["-k", "status.200", "--matrix-dir", str(out), "--clients", "requests,httpx"],
-            "equals": ["-k", "status.200", f"--matrix-dir={out}", "--clients=requests,httpx"],
             "workflow": ["suites", "-k", "status.200", "--matrix-dir", str(tmp_path), "--clients", "requests,httpx"]}[form]
     if form == "workflow":
         out = tmp_path
