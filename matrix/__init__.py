@@ -3,7 +3,9 @@
 The cell model lives in ``model/``; this package reads cells and writes them out.
 
     matrix/
-      report.py     Matrix (the run), matrix.json and matrix.md writers, write()
+      report.py     Matrix (the run), matrix.json and matrix.md writers
+      files.py      write(): the three report files, all or none
+      runlog.py     what a run selected and ran: lost cells, complete or not
       html.py       the self-contained HTML report (assets/ inlined)
       terminal.py   the end-of-run table in the terminal
       consensus.py  a row's reference (the spec, then the majority) and odd ones out

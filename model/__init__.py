@@ -12,5 +12,11 @@ environment imports this package and one adapter, and nothing else of ours.
       received.py  got-side check factories (delivers, refuses, tolerates)
       errors.py    exception -> error kind (adapters' tables + the stdlib's)
       expect.py    expectations/<client>.json: load, diff, update
+      wrong.py     made-up wrong answers for the guard that every graded check can fail
+      forms.py     strict readers of captured request bodies (multipart, JSON, forms)
+      frames.py    the WebSocket frame codec, sans I/O
+      h2wire.py    HTTP/2 frames and HPACK literals on the wire, sans I/O
+      h2script.py  what the HTTP/2 server is told to do; h2checks.py: checks over HTTP/2
+      protocol.py  the runner protocol: Call in, Result out, as JSON
       loop.py      LoopThread: an event loop on its own thread (servers, async adapters)
 """
