@@ -3,9 +3,7 @@ the scorecard and the notable rows by default, and ``python -m matrix show`` wit
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,6 @@ from matrix.terminal import labels, render
 from model.cell import Cell
 
 pytestmark = pytest.mark.selftest
-ROOT = Path(__file__).resolve().parent.parent
 
 HTTP = ["socket", "http.client", "urllib", "requests", "httpx", "httpx-async", "aiohttp", "urllib3"]
 WS = ["websockets", "websockets-sync", "aiohttp-ws", "websocket-client", "wsproto", "socket-ws"]
@@ -123,9 +120,19 @@ def test_keyword_expressions() -> None:
         keyword_match("(status", "status.103")
 
 
-def show(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "matrix", "show", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60, env={**os.environ, **(env or {})})
+def show(capsys: pytest.CaptureFixture[str], *args: str, env: dict[str, str] | None = None
+         ) -> subprocess.CompletedProcess[str]:
+    """``python -m matrix show ARGS`` through ``main(argv)`` in this process (a new interpreter is
+    tests/test_cli.py's end-to-end run); stdout is captured, so not a terminal, as in a pipe."""
+    from matrix.__main__ import main
+
+    capsys.readouterr()
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in (env or {}).items():
+            mp.setenv(name, value)
+        code = main(["show", *args])
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(["show", *args], code, out, err)
 
 
 @pytest.fixture(scope="module")
@@ -137,32 +144,33 @@ def matrix_file(real_matrix: Matrix, tmp_path_factory: pytest.TempPathFactory) -
     return folder / "matrix.json"
 
 
-def test_show_filters_width_and_colour(matrix_file: Path) -> None:
-    r = show(str(matrix_file), "-k", "103 or 404", "--clients", "requests,urllib", "--width", "60", "--color", "never")
+def test_show_filters_width_and_colour(matrix_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r = show(capsys, str(matrix_file), "-k", "103 or 404", "--clients", "requests,urllib", "--width", "60",
+             "--color", "never")
     assert r.returncode == 0, r.stderr
     rows = [line.split()[0] for line in r.stdout.splitlines() if line.startswith("  status.")]
     assert rows == ["status.404", "status.103-early-hints"] or sorted(rows) == ["status.103-early-hints", "status.404"]
     head = next(line for line in r.stdout.splitlines() if line.startswith("HTTP clients"))
     assert head.split()[2:] == ["urll", "reqs"]
     assert max(len(line) for line in r.stdout.splitlines()) <= 60 and "\x1b[" not in r.stdout
-    coloured = show(str(matrix_file), "-k", "103", "--color", "always")
+    coloured = show(capsys, str(matrix_file), "-k", "103", "--color", "always")
     assert "\x1b[1;31m" in coloured.stdout  # a fail, in red
-    auto = show(str(matrix_file), "-k", "103", env={"NO_COLOR": "1"})
+    auto = show(capsys, str(matrix_file), "-k", "103", env={"NO_COLOR": "1"})
     assert "\x1b[" not in auto.stdout  # not a terminal (and NO_COLOR): plain
-    failing = show(str(matrix_file), "--verdict", "fail", "--clients", "requests")
+    failing = show(capsys, str(matrix_file), "--verdict", "fail", "--clients", "requests")
     assert "status.103-early-hints" in failing.stdout and "status.200 " not in failing.stdout
-    bad = show(str(matrix_file), "--clients", "reqeusts")
+    bad = show(capsys, str(matrix_file), "--clients", "reqeusts")
     assert bad.returncode == 2 and "reqeusts" in bad.stderr
 
 
-def test_show_one_cell_prints_both_sides(matrix_file: Path) -> None:
-    r = show(str(matrix_file), "status.103-early-hints", "requests", "--color", "never")
+def test_show_one_cell_prints_both_sides(matrix_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r = show(capsys, str(matrix_file), "status.103-early-hints", "requests", "--color", "never")
     assert r.returncode == 0, r.stderr
     for words in ("client sent (1 request)", "Host: 127.0.0.1:", "server sent", "HTTP/1.1 103 Early Hints\\r\\n",
                   "got: 103 Early Hints", "verdict: ✗ fail: got 103", "serve this row: python -m matrix serve",
                   "import requests"):
         assert words in r.stdout, words
-    missing = show(str(matrix_file), "status.103-early-hints", "nope")
+    missing = show(capsys, str(matrix_file), "status.103-early-hints", "nope")
     assert missing.returncode == 2 and "no cell" in missing.stderr
 
 
