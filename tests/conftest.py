@@ -8,13 +8,19 @@ back with ``checked_report``.
 ``real_matrix`` runs a few rows (the status group, the security rows, two method rows)
 with four clients through fixtures.cell.run_cell against the session's fixture servers,
 so the report writers are tested on cells that came from a real run.
+
+Under xdist, ``order_for_workers`` puts the slow self-tests (``@pytest.mark.cost(seconds)``:
+a pytest run, a browser, a serve process of their own) at the head of each worker's share,
+spread so the shares cost about the same, and the tests that share a module fixture on one
+worker: the run does not end on one long test started last, and no module fixture (a
+browser, a serve on fixed ports, a pytest run several tests read) is made twice.
 """
 
 from __future__ import annotations
 
 import json
 import platform
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +84,87 @@ def schema_checked() -> Iterator[None]:
     Matrix.to_json = to_json  # type: ignore[method-assign]
     yield
     Matrix.to_json = original  # type: ignore[method-assign]
+
+
+# -- the order of the self-tests under xdist ---------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "cost(seconds): a slow self-test (a process of its own); xdist starts it first, "
+                   "and spreads the slow ones over the workers (tests/conftest.py)")
+
+
+def cost(item: pytest.Item) -> float:
+    """The test's ``cost`` mark in seconds (the largest, where a parameter's adds to its function's), else 0."""
+    return max((float(mark.args[0]) for mark in item.iter_markers("cost")), default=0.0)
+
+
+def units(items: Sequence[pytest.Item]) -> list[list[pytest.Item]]:
+    """The items in groups that must run on one worker: those of a module that share a
+    module-scoped fixture (made once per process). Each group keeps the collection order."""
+    parent: dict[int, int] = {}
+
+    def find(i: int) -> int:
+        while parent.setdefault(i, i) != i:
+            i = parent[i]
+        return i
+
+    owner: dict[tuple[str, str], int] = {}
+    for i, item in enumerate(items):
+        info = getattr(item, "_fixtureinfo", None)
+        for name, defs in (info.name2fixturedefs.items() if info else ()):
+            if defs and defs[-1].scope == "module":
+                key = (item.nodeid.split("::")[0], name)
+                parent[find(i)] = find(owner.setdefault(key, i))
+    groups: dict[int, list[pytest.Item]] = {}
+    for i, item in enumerate(items):
+        groups.setdefault(find(i), []).append(item)
+    return list(groups.values())
+
+
+def shares(total: int, workers: int) -> list[int]:
+    """How many tests pytest-xdist's worksteal hands each worker at the start: the collection in
+    order, cut into ``total // workers``, then the rest // (workers - 1), ... (scheduler/worksteal.py)."""
+    sizes = []
+    for k in range(workers):
+        sizes.append((total - sum(sizes)) // (workers - k))
+    return sizes
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    workers = getattr(config, "workerinput", {}).get("workercount", 0)  # on an xdist worker only
+    if workers < 2:
+        return
+    if not all(item.nodeid.startswith("tests/") for item in items):
+        return  # the self-tests only: a run of the matrix keeps its order
+    items[:] = order_for_workers(items, workers)
+
+
+def order_for_workers(items: Sequence[pytest.Item], workers: int) -> list[pytest.Item]:
+    """The same tests, ordered so that each worker's first share starts with its slow tests.
+
+    Every worker orders the collection the same way (xdist checks that the collections match).
+    The slow groups go, longest first, to the share with the least cost so far (the longest
+    processing time rule); the other tests fill each share up to its size, in collection order.
+    A worker that finishes early steals from the tail of another's share: fast tests."""
+    sizes = shares(len(items), workers)
+    slow, fast = [], []
+    for group in units(items):
+        (slow if any(cost(i) for i in group) else fast).append(group)
+    slow.sort(key=lambda g: -sum(cost(i) for i in g))
+    heads: list[list[pytest.Item]] = [[] for _ in sizes]
+    load = [0.0] * workers
+    for group in slow:
+        fits = [k for k in range(workers) if len(heads[k]) + len(group) <= sizes[k]] or list(range(workers))
+        k = min(fits, key=lambda k: (load[k], k))
+        heads[k] += group
+        load[k] += sum(cost(i) for i in group)
+    rest = iter(item for group in fast for item in group)
+    ordered: list[pytest.Item] = []
+    for k, head in enumerate(heads):
+        ordered += head
+        ordered += [next(rest) for _ in range(max(0, sizes[k] - len(head)))]
+    ordered += list(rest)
+    return ordered

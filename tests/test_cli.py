@@ -105,6 +105,7 @@ def usage_errors(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[in
     return {name: (r.returncode, r.stderr) for name, r in zip(cases, pytest_sessions(*cases.values()), strict=True)}
 
 
+@pytest.mark.cost(1)
 def test_unknown_client_is_a_usage_error_that_lists_the_known_ones(usage_errors: dict[str, tuple[int, str]]) -> None:
     code, err = usage_errors["unknown-client"]
     assert code == 4, err
@@ -130,6 +131,7 @@ def test_bad_cell_timeout_is_a_usage_error(value: str, usage_errors: dict[str, t
     assert code == 4 and "--cell-timeout" in err
 
 
+@pytest.mark.cost(0.5)
 def test_a_usage_error_from_a_new_interpreter(tmp_path: Path) -> None:
     """One usage error as a user meets it: ``python -m pytest`` in a new process exits 4 with the message."""
     r = pytest_run(*SUBSET, "--clients", "requests,reqeusts", "--matrix-dir", str(tmp_path / "out"))
@@ -154,6 +156,7 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[subpro
     }
 
 
+@pytest.mark.cost(6)
 def test_xdist_and_serial_runs_give_the_same_matrix(two_runs: dict[str, tuple[subprocess.CompletedProcess[str], Path]]
                                                     ) -> None:
     (r1, serial), (r2, parallel) = two_runs["serial"], two_runs["parallel"]
@@ -180,6 +183,7 @@ def as_recorded_here(folder: Path, client: str) -> dict[str, object]:
     return doc
 
 
+@pytest.mark.cost(1.2)
 def test_a_changed_behaviour_fails_with_a_diff_and_update_records_it(tmp_path: Path) -> None:
     exp = tmp_path / "exp"
     shutil.copytree(ROOT / "expectations", exp)
@@ -213,6 +217,7 @@ def test_matrix_cli_bad_input_exits_2(args: list[str], message: str, capsys: pyt
     assert code == 2 and message in err
 
 
+@pytest.mark.cost(0.3)
 def test_python_m_matrix_end_to_end(tmp_path: Path) -> None:
     """The module as a user runs it: a new interpreter, a good file, a bad one."""
     good = tmp_path / "good.json"
@@ -320,6 +325,7 @@ def test_reports_are_as_readable_as_any_file(tmp_path: Path) -> None:
     assert (tmp_path / "r.txt").stat().st_mode & 0o777 == 0o666 & ~UMASK
 
 
+@pytest.mark.cost(5)
 def test_the_users_environment_cannot_change_a_cell(tmp_path: Path) -> None:
     """Proxies (socks too), CA bundles, the websockets library's settings, a ~/.netrc."""
     home = tmp_path / "home"
@@ -340,6 +346,7 @@ def test_the_users_environment_cannot_change_a_cell(tmp_path: Path) -> None:
     assert len(cells(tmp_path / "dirty")) == 3 * HTTP + 2 * WS
 
 
+@pytest.mark.cost(1)
 def test_a_run_on_another_version_records_an_override_and_never_the_base(tmp_path: Path) -> None:
     """urllib's expectations as if recorded on Python 2.7.18: this Python gets its own section."""
     import platform
@@ -380,18 +387,21 @@ def test_options_in_the_equals_spelling_under_xdist(
     assert {client for _, client in cells(out)} == set(clients.of_family("http"))
 
 
+@pytest.mark.cost(1.5)
 @pytest.mark.parametrize("form", ["space", "workflow"])
 def test_options_in_any_spelling(form: str, tmp_path: Path) -> None:
     """``--matrix-dir DIR`` under xdist (the workers read the command line too), and the workflow's
     ``pytest suites --matrix-dir reports`` on an existing folder. The first names no test path on
     purpose: with one, a folder made before the workers start is no longer taken for a test path and
-    the run passes anyway. The ``=`` spelling is in ``two_runs``."""
+    the run passes anyway. The ``=`` spelling is in ``two_runs``. One worker: what is tested is a
+    worker reading the command line (a second worker cost another interpreter and the collection of
+    every suite, and reads the same line); ``two_runs`` runs two."""
     out = tmp_path / "new" / "reports"
     args = {"space": ["-k", "status.200", "--matrix-dir", str(out), "--clients", "requests,httpx"],
             "workflow": ["suites", "-k", "status.200", "--matrix-dir", str(tmp_path), "--clients", "requests,httpx"]}[form]
     if form == "workflow":
         out = tmp_path
-    r = pytest_run(*args, "-n", "2")
+    r = pytest_run(*args, "-n", "1")
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    assert "node down" not in r.stdout + r.stderr
+    assert "node down" not in r.stdout + r.stderr and "bringing up nodes" in r.stdout, "ran under xdist"
     assert set(cells(out)) == {("status.200", "requests"), ("status.200", "httpx")}

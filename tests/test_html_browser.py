@@ -21,7 +21,8 @@ from matrix.files import write
 from matrix.report import Matrix
 from tests.browser import browser_problem, chromium, open_page
 
-pytestmark = [pytest.mark.selftest, pytest.mark.skipif(bool(browser_problem()), reason=browser_problem() or "")]
+pytestmark = [pytest.mark.selftest, pytest.mark.skipif(bool(browser_problem()), reason=browser_problem() or ""),
+              pytest.mark.cost(1)]
 
 
 @pytest.fixture(scope="module")

@@ -81,6 +81,7 @@ def read(out: Path) -> dict[str, object]:
     return data
 
 
+@pytest.mark.cost(2)
 def test_a_worker_killed_mid_cell_leaves_its_cell_as_error_in_every_report(tmp_path: Path,
                                                                            capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
@@ -105,10 +106,11 @@ def test_a_worker_killed_mid_cell_leaves_its_cell_as_error_in_every_report(tmp_p
     assert not leftovers(tmp_path), "the run's private folder (certificates, keys) is removed"
 
 
+@pytest.mark.cost(1.2)
 @pytest.mark.parametrize("fault, workers, reason", [
     ("sigint", 0, "interrupted (Ctrl-C)"),
     ("sigterm", 0, "terminated (SIGTERM)"),
-    ("controller-sigterm", 2, "terminated (SIGTERM)"),
+    pytest.param("controller-sigterm", 2, "terminated (SIGTERM)", marks=pytest.mark.cost(3.5)),  # sleeps 2 s
 ])
 def test_an_interrupted_run_writes_reports_marked_incomplete(tmp_path: Path, fault: str, workers: int,
                                                              reason: str) -> None:
@@ -131,6 +133,7 @@ def test_an_interrupted_run_writes_reports_marked_incomplete(tmp_path: Path, fau
     assert not leftovers(tmp_path)
 
 
+@pytest.mark.cost(1)
 def test_reports_that_cannot_be_written_fail_the_run_and_lose_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out"
     r = faulty_run(tmp_path, "unwritable", 0, out)
@@ -181,6 +184,7 @@ def test_matrix_json_is_one_cell_per_line_and_reads_back(real_matrix: Matrix, tm
     assert len(cell_lines) == len(real_matrix.cells)
 
 
+@pytest.mark.cost(0.8)
 def test_repeat_runs_each_cell_n_times_and_records_the_variants(tmp_path: Path) -> None:
     out = tmp_path / "out"
     r = subprocess.run(

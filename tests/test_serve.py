@@ -26,7 +26,7 @@ from matrix.report import Matrix
 from matrix.reproduce import TEMPLATES, row_meta, snippet
 from suites import test_tls, test_ws
 
-pytestmark = pytest.mark.selftest
+pytestmark = [pytest.mark.selftest, pytest.mark.cost(0.5)]  # a reproducer is a new interpreter
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Bounds: the server lives at most this long; a reproducer gets this long.
