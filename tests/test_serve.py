@@ -149,10 +149,14 @@ def test_a_tls_reproducer_runs_from_the_trust_folder(served: Served) -> None:
     assert not Path(folder).exists(), "the trust folder is removed when serve stops"
 
 
-def test_an_unknown_row_is_named() -> None:
-    done = subprocess.run([sys.executable, "-m", "matrix", "serve", "status.2000"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=RUN_SECONDS)
-    assert done.returncode == 2 and "no row 'status.2000'" in done.stderr and "status.200" in done.stderr
+def test_an_unknown_row_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    """Through ``main(argv)`` in this process: the error comes before any server or port (a new
+    interpreter for ``python -m matrix`` is tests/test_cli.py's end-to-end run)."""
+    from matrix.__main__ import main
+
+    code = main(["serve", "status.2000"])
+    err = capsys.readouterr().err
+    assert code == 2 and "no row 'status.2000'" in err and "status.200" in err
 
 
 WS_CLIENTS = [c for c in TEMPLATES if clients.load(c).family == "ws"]
