@@ -105,7 +105,7 @@ def usage_errors(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[in
     return {name: (r.returncode, r.stderr) for name, r in zip(cases, pytest_sessions(*cases.values()), strict=True)}
 
 
-@pytest.mark.cost(1)
+@pytest.mark.cost(0.7)
 def test_unknown_client_is_a_usage_error_that_lists_the_known_ones(usage_errors: dict[str, tuple[int, str]]) -> None:
     code, err = usage_errors["unknown-client"]
     assert code == 4, err
@@ -131,7 +131,7 @@ def test_bad_cell_timeout_is_a_usage_error(value: str, usage_errors: dict[str, t
     assert code == 4 and "--cell-timeout" in err
 
 
-@pytest.mark.cost(0.5)
+@pytest.mark.cost(0.7)
 def test_a_usage_error_from_a_new_interpreter(tmp_path: Path) -> None:
     """One usage error as a user meets it: ``python -m pytest`` in a new process exits 4 with the message."""
     r = pytest_run(*SUBSET, "--clients", "requests,reqeusts", "--matrix-dir", str(tmp_path / "out"))
@@ -156,7 +156,7 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[subpro
     }
 
 
-@pytest.mark.cost(6)
+@pytest.mark.cost(7)
 def test_xdist_and_serial_runs_give_the_same_matrix(two_runs: dict[str, tuple[subprocess.CompletedProcess[str], Path]]
                                                     ) -> None:
     (r1, serial), (r2, parallel) = two_runs["serial"], two_runs["parallel"]
@@ -325,7 +325,7 @@ def test_reports_are_as_readable_as_any_file(tmp_path: Path) -> None:
     assert (tmp_path / "r.txt").stat().st_mode & 0o777 == 0o666 & ~UMASK
 
 
-@pytest.mark.cost(5)
+@pytest.mark.cost(7)
 def test_the_users_environment_cannot_change_a_cell(tmp_path: Path) -> None:
     """Proxies (socks too), CA bundles, the websockets library's settings, a ~/.netrc."""
     home = tmp_path / "home"
@@ -346,7 +346,7 @@ def test_the_users_environment_cannot_change_a_cell(tmp_path: Path) -> None:
     assert len(cells(tmp_path / "dirty")) == 3 * HTTP + 2 * WS
 
 
-@pytest.mark.cost(1)
+@pytest.mark.cost(1.4)
 def test_a_run_on_another_version_records_an_override_and_never_the_base(tmp_path: Path) -> None:
     """urllib's expectations as if recorded on Python 2.7.18: this Python gets its own section."""
     import platform

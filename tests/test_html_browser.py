@@ -22,7 +22,7 @@ from matrix.report import Matrix
 from tests.browser import browser_problem, chromium, open_page
 
 pytestmark = [pytest.mark.selftest, pytest.mark.skipif(bool(browser_problem()), reason=browser_problem() or ""),
-              pytest.mark.cost(1)]
+              pytest.mark.cost(0.5)]
 
 
 @pytest.fixture(scope="module")

@@ -184,7 +184,7 @@ def test_matrix_json_is_one_cell_per_line_and_reads_back(real_matrix: Matrix, tm
     assert len(cell_lines) == len(real_matrix.cells)
 
 
-@pytest.mark.cost(0.8)
+@pytest.mark.cost(1.1)
 def test_repeat_runs_each_cell_n_times_and_records_the_variants(tmp_path: Path) -> None:
     out = tmp_path / "out"
     r = subprocess.run(

@@ -26,7 +26,9 @@ from matrix.report import Matrix
 from matrix.reproduce import TEMPLATES, row_meta, snippet
 from suites import test_tls, test_ws
 
-pytestmark = [pytest.mark.selftest, pytest.mark.cost(0.5)]  # a reproducer is a new interpreter
+pytestmark = pytest.mark.selftest
+#: What a test with a reproducer costs (a new interpreter, and a serve when the row changes).
+SLOW = pytest.mark.cost(0.4)
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Bounds: the server lives at most this long; a reproducer gets this long.
@@ -117,6 +119,7 @@ def run(code: str, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
                           timeout=RUN_SECONDS, env={**os.environ, "NO_PROXY": "*"})
 
 
+@SLOW
 @pytest.mark.parametrize(("client", "shows"), [("requests", "103 Early Hints"), ("httpx", "200 OK"),
                                                ("socket", "HTTP/1.1 103")])
 def test_a_reports_reproducer_runs_against_serve(real_matrix: Matrix, served: Served, client: str,
@@ -132,6 +135,7 @@ def test_a_reports_reproducer_runs_against_serve(real_matrix: Matrix, served: Se
     assert shows in done.stdout, done.stdout
 
 
+@SLOW
 def test_a_tls_reproducer_runs_from_the_trust_folder(served: Served) -> None:
     """A serve of its own: it checks what stopping removes."""
     served.close()
@@ -162,6 +166,7 @@ def test_an_unknown_row_is_named(capsys: pytest.CaptureFixture[str]) -> None:
 WS_CLIENTS = [c for c in TEMPLATES if clients.load(c).family == "ws"]
 
 
+@SLOW
 @pytest.mark.parametrize("client", WS_CLIENTS)
 @pytest.mark.parametrize("row_id", ["ws.echo.text", "ws.wss-trusted"])
 def test_a_websocket_reproducer_echoes_on_serve(served: Served, client: str, row_id: str) -> None:
@@ -175,6 +180,7 @@ def test_a_websocket_reproducer_echoes_on_serve(served: Served, client: str, row
     assert "hello" in done.stdout, done.stdout
 
 
+@SLOW
 @pytest.mark.parametrize("client", ["httpx-h2", "urllib3-h2"])
 def test_an_h2_reproducer_speaks_http2_to_serve(served: Served, client: str) -> None:
     """The h2 rows' server on its fixed port; the snippet turns HTTP/2 on as printed."""

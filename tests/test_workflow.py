@@ -47,7 +47,7 @@ def test_shape() -> None:
     assert "pip install -r requirements.txt" in scripts and "pytest suites --matrix-dir reports" in scripts
 
 
-@pytest.mark.cost(0.8)
+@pytest.mark.cost(0.6)
 def test_merge_job_commands_run_here(real_matrix: Matrix, tmp_path: Path) -> None:
     for name in ("matrix-py3.10-pinned", "matrix-py3.13-older"):
         other = Matrix.from_json(real_matrix.to_json())
