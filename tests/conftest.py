@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import platform
 from collections.abc import Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,7 @@ def units(items: Sequence[pytest.Item]) -> list[list[pytest.Item]]:
 def shares(total: int, workers: int) -> list[int]:
     """How many tests pytest-xdist's worksteal hands each worker at the start: the collection in
     order, cut into ``total // workers``, then the rest // (workers - 1), ... (scheduler/worksteal.py)."""
-    sizes = []
+    sizes: list[int] = []
     for k in range(workers):
         sizes.append((total - sum(sizes)) // (workers - k))
     return sizes
@@ -150,7 +151,8 @@ def order_for_workers(items: Sequence[pytest.Item], workers: int) -> list[pytest
     processing time rule); the other tests fill each share up to its size, in collection order.
     A worker that finishes early steals from the tail of another's share: fast tests."""
     sizes = shares(len(items), workers)
-    slow, fast = [], []
+    slow: list[list[pytest.Item]] = []
+    fast: list[list[pytest.Item]] = []
     for group in units(items):
         (slow if any(cost(i) for i in group) else fast).append(group)
     slow.sort(key=lambda g: -sum(cost(i) for i in g))
@@ -165,6 +167,6 @@ def order_for_workers(items: Sequence[pytest.Item], workers: int) -> list[pytest
     ordered: list[pytest.Item] = []
     for k, head in enumerate(heads):
         ordered += head
-        ordered += [next(rest) for _ in range(max(0, sizes[k] - len(head)))]
+        ordered += islice(rest, max(0, sizes[k] - len(head)))
     ordered += list(rest)
     return ordered
