@@ -33,6 +33,11 @@ from pathlib import Path
 
 import pytest
 
+# Ctrl-C as in a terminal: a run started in the background of a script (nohup, `&`) inherits
+# SIGINT ignored, and Python then never raises KeyboardInterrupt for it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session):
