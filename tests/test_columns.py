@@ -95,7 +95,6 @@ ROWS = ("status.200", "status.404", "redirect.302.post", "chunked.invalid-size",
         "tls.client-cert")
 
 
-@pytest.mark.cost(0.6)
 def test_a_runner_gives_the_cells_of_in_process(servers: Servers) -> None:
     from fixtures.clients.requests import Adapter as Requests
 
@@ -116,7 +115,6 @@ def test_a_runner_gives_the_cells_of_in_process(servers: Servers) -> None:
         local.close()
 
 
-@pytest.mark.cost(0.5)
 def test_a_websocket_transcript_crosses_the_runner(servers: Servers) -> None:
     from fixtures.clients.websockets_sync import Adapter as WsSync
 
@@ -133,7 +131,6 @@ def test_a_websocket_transcript_crosses_the_runner(servers: Servers) -> None:
         local.close()
 
 
-@pytest.mark.cost(0.6)
 def test_an_h2_column_in_a_runner_is_the_registrys_variant(servers: Servers) -> None:
     """``httpx-h2@0.27.2`` runs httpx's module with the registry's h2 switch on, in a runner."""
     from fixtures import clients as registry
@@ -151,7 +148,6 @@ def test_an_h2_column_in_a_runner_is_the_registrys_variant(servers: Servers) -> 
         local.close()
 
 
-@pytest.mark.cost(0.4)
 @pytest.mark.parametrize("client, module, helpers", [
     ("urllib", "urllib", set()),
     # the hand-written WebSocket client: the frame codec is the model's (model/frames.py), no server
@@ -184,7 +180,6 @@ def steer(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.cost(0.6)
 def test_a_runner_that_crashes_mid_cell_is_an_error_and_the_next_cell_is_fine(servers: Servers, steer: Path) -> None:
     remote = RemoteAdapter("runner-test", "tests.runner_clients", sys.executable, str(steer))
     row = scenario("status.200")
@@ -200,7 +195,6 @@ def test_a_runner_that_crashes_mid_cell_is_an_error_and_the_next_cell_is_fine(se
         remote.close()
 
 
-@pytest.mark.cost(1.5)
 def test_a_runner_that_hangs_is_killed_at_the_deadline(servers: Servers, steer: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runner_mod, "HANG_SLACK", 0.3)
@@ -222,7 +216,6 @@ def test_a_runner_that_hangs_is_killed_at_the_deadline(servers: Servers, steer: 
         remote.close()
 
 
-@pytest.mark.cost(0.5)
 def test_a_cell_that_sets_variables_gets_a_runner_started_with_them(servers: Servers, steer: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Some libraries read the environment once per process (niquests caches getproxies()):
@@ -302,7 +295,6 @@ def test_the_versioned_column_takes_the_pinned_rest() -> None:
     assert niq is not None and "urllib3-future==2.25.904" in niq.requirements
 
 
-@pytest.mark.cost(1)
 def test_two_versions_of_one_library_are_two_columns(servers: Servers) -> None:
     columns = Columns(["requests", "requests@2.31.0"])
     columns.prepare(lambda line: None)
