@@ -11,9 +11,11 @@ so the report writers are tested on cells that came from a real run.
 
 Under xdist, ``order_for_workers`` puts the slow self-tests (``@pytest.mark.cost(seconds)``:
 a pytest run, a browser, a serve process of their own) at the head of each worker's share,
-spread so the shares cost about the same, and the tests that share a module fixture on one
-worker: the run does not end on one long test started last, and no module fixture (a
-browser, a serve on fixed ports, a pytest run several tests read) is made twice.
+spread so the shares cost about the same, the tests that wait on a timer
+(``@pytest.mark.waits(seconds)``) in the middle of the shares, and the tests that share a
+module fixture on one worker: the run does not end on one long test started last or on a row
+of waits, and no module fixture (a browser, a serve on fixed ports, a pytest run several
+tests read) is made twice.
 """
 
 from __future__ import annotations
@@ -94,11 +96,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "cost(seconds): a slow self-test (a process of its own); xdist starts it first, "
                    "and spreads the slow ones over the workers (tests/conftest.py)")
+    config.addinivalue_line(
+        "markers", "waits(seconds): a self-test that mostly waits on a timer; xdist runs it in the middle of a "
+                   "worker's share, beside work, neither at the crowded start nor in the tail (tests/conftest.py)")
 
 
-def cost(item: pytest.Item) -> float:
-    """The test's ``cost`` mark in seconds (the largest, where a parameter's adds to its function's), else 0."""
-    return max((float(mark.args[0]) for mark in item.iter_markers("cost")), default=0.0)
+def cost(item: pytest.Item, mark: str = "cost") -> float:
+    """The test's ``cost`` (or ``waits``) mark in seconds (the largest, where a parameter's adds to its
+    function's), else 0."""
+    return max((float(m.args[0]) for m in item.iter_markers(mark)), default=0.0)
 
 
 def units(items: Sequence[pytest.Item]) -> list[list[pytest.Item]]:
@@ -148,25 +154,43 @@ def order_for_workers(items: Sequence[pytest.Item], workers: int) -> list[pytest
 
     Every worker orders the collection the same way (xdist checks that the collections match).
     The slow groups go, longest first, to the share with the least cost so far (the longest
-    processing time rule); the other tests fill each share up to its size, in collection order.
-    A worker that finishes early steals from the tail of another's share: fast tests."""
+    processing time rule); the tests that wait go, the same way, to the middle of the shares (a
+    core is free while they wait: beside other work, not at the crowded start, where a timed test
+    could miss its bound, nor in the tail, where nothing runs beside them); the other tests fill
+    each share up to its size, in collection order. A worker that finishes early steals from the
+    tail of another's share: fast tests."""
     sizes = shares(len(items), workers)
     slow: list[list[pytest.Item]] = []
+    waiting: list[list[pytest.Item]] = []
     fast: list[list[pytest.Item]] = []
     for group in units(items):
-        (slow if any(cost(i) for i in group) else fast).append(group)
-    slow.sort(key=lambda g: -sum(cost(i) for i in g))
-    heads: list[list[pytest.Item]] = [[] for _ in sizes]
-    load = [0.0] * workers
-    for group in slow:
-        fits = [k for k in range(workers) if len(heads[k]) + len(group) <= sizes[k]] or list(range(workers))
-        k = min(fits, key=lambda k: (load[k], k))
-        heads[k] += group
-        load[k] += sum(cost(i) for i in group)
+        if any(cost(i) for i in group):
+            slow.append(group)
+        elif any(cost(i, "waits") for i in group):
+            waiting.append(group)
+        else:
+            fast.append(group)
+    heads = spread(slow, sizes, "cost")
+    middles = spread(waiting, [size - len(head) for size, head in zip(sizes, heads, strict=True)], "waits")
     rest = iter(item for group in fast for item in group)
     ordered: list[pytest.Item] = []
-    for k, head in enumerate(heads):
+    for size, head, middle in zip(sizes, heads, middles, strict=True):
+        fill = max(0, size - len(head) - len(middle))
         ordered += head
-        ordered += islice(rest, max(0, sizes[k] - len(head)))
+        ordered += islice(rest, fill // 2)
+        ordered += middle
+        ordered += islice(rest, fill - fill // 2)
     ordered += list(rest)
     return ordered
+
+
+def spread(groups: list[list[pytest.Item]], room: list[int], mark: str) -> list[list[pytest.Item]]:
+    """``groups``, longest first, each into the share with the least cost so far that has room."""
+    placed: list[list[pytest.Item]] = [[] for _ in room]
+    load = [0.0] * len(room)
+    for group in sorted(groups, key=lambda g: -sum(cost(i, mark) for i in g)):
+        fits = [k for k in range(len(room)) if len(placed[k]) + len(group) <= room[k]] or list(range(len(room)))
+        k = min(fits, key=lambda k: (load[k], k))
+        placed[k] += group
+        load[k] += sum(cost(i, mark) for i in group)
+    return placed

@@ -36,6 +36,7 @@ def test_no_waiting_row_sets_process_wide_state() -> None:
     assert not both, f"rows that wait side by side must not set environment variables: {both}"
 
 
+@pytest.mark.waits(2)
 def test_a_waiting_row_gives_the_same_cells_in_less_time(servers: Any, adapters: Any) -> None:
     row = next(s for s in test_timeouts.SCENARIOS if s.id == "timeout.slow-drip")
     assert row.waits

@@ -195,6 +195,7 @@ def test_a_runner_that_crashes_mid_cell_is_an_error_and_the_next_cell_is_fine(se
         remote.close()
 
 
+@pytest.mark.waits(1.4)
 def test_a_runner_that_hangs_is_killed_at_the_deadline(servers: Servers, steer: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runner_mod, "HANG_SLACK", 0.3)

@@ -79,7 +79,9 @@ ROWS = [
 ]
 
 
-@pytest.mark.parametrize(("client", "cause", "kind"), ROWS, ids=[f"{c}-{w}" for c, w, _ in ROWS])
+@pytest.mark.parametrize(("client", "cause", "kind"),
+                         [pytest.param(*row, marks=pytest.mark.waits(0.3)) if row[1] == "stall" else row
+                          for row in ROWS], ids=[f"{c}-{w}" for c, w, _ in ROWS])
 def test_real_exception_maps_to_kind(servers: Servers, adapters: Any, client: str, cause: str, kind: str) -> None:
     cls = clients.load(client)
     # A fresh in-process adapter; a column in its own environment: the session's runner of it.

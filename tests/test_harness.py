@@ -41,6 +41,7 @@ def adapter_for(client: str, servers: Servers, adapters: Any) -> Adapter:
     return adapter
 
 
+@pytest.mark.waits(0.4)
 @pytest.mark.parametrize("client", HTTP_CLIENTS)
 def test_a_hung_client_is_recorded_as_timeout_within_the_deadline(client: str, servers: Servers, adapters: Any) -> None:
     hang = Scenario("selftest.hang", "server sends half a body, then holds", "-", "MUST", lambda o: ok("done"),

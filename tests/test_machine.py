@@ -64,6 +64,7 @@ def fd_limit(extra: int) -> Iterator[None]:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
+@pytest.mark.waits(0.6)
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to count open files")
 def test_a_tls_server_keeps_accepting_after_too_many_open_files(servers: Servers) -> None:
     server = servers.server("https-tls13")

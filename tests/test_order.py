@@ -26,9 +26,10 @@ class Info:
 class Item:
     """What order_for_workers reads of a pytest item: its id, its cost mark, its fixtures."""
 
-    def __init__(self, nodeid: str, cost: float = 0.0, module_fixtures: tuple[str, ...] = ()) -> None:
+    def __init__(self, nodeid: str, cost: float = 0.0, module_fixtures: tuple[str, ...] = (), waits: float = 0.0) -> None:
         self.nodeid = nodeid
         self.marks = [pytest.mark.cost(cost).mark] if cost else []
+        self.marks += [pytest.mark.waits(waits).mark] if waits else []
         self._fixtureinfo = Info({name: [Def("module")] for name in module_fixtures})
 
     def iter_markers(self, name: str) -> Any:
@@ -54,6 +55,20 @@ def test_slow_tests_head_the_shares_longest_first_and_groups_stay_whole() -> Non
     assert ordered[starts[2] + 1] is run_b, "the tests of one module fixture run one after the other"
     assert ordered[starts[2] + 2] is small, "the next slow test goes to the share that costs least (3 < 4 < 7)"
     assert [i for i in ordered if i in fast] == fast, "the fast tests keep the collection order"
+
+
+def test_the_tests_that_wait_run_in_the_middle_of_the_shares() -> None:
+    fast = [Item(f"tests/test_a.py::fast{i}") for i in range(10)]
+    slow = Item("tests/test_b.py::slow", 5)
+    long_wait, short_wait = Item("tests/test_w.py::long", waits=2), Item("tests/test_w.py::short", waits=0.5)
+    items = [long_wait, *fast[:5], short_wait, slow, *fast[5:]]
+    ordered = order_for_workers(items, 2)  # type: ignore[arg-type]  # shares(13, 2) == [6, 7]
+    first, second = ordered[:6], ordered[6:]
+    assert first[0] is slow and long_wait in first and short_wait in second, "each share gets a wait, the longest first"
+    for share in (first, second):
+        waits = [i for i, item in enumerate(share) if item in (long_wait, short_wait)]
+        assert waits and 0 < waits[0] and waits[-1] < len(share) - 1, f"a wait neither first nor last: {share}"
+    assert [i for i in ordered if i in fast] == fast
 
 
 def test_a_run_without_workers_keeps_its_order(pytestconfig: pytest.Config) -> None:

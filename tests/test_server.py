@@ -97,6 +97,7 @@ def test_raw_sends_exact_bytes_with_actions_and_closes(servers: Servers) -> None
     assert time.monotonic() - start >= 0.05
 
 
+@pytest.mark.waits(0.6)
 def test_linger_keeps_the_connection_for_the_next_request_then_closes(servers: Servers) -> None:
     """``Linger``: the response stays framed by its own length; the connection stays open
     for a next request; with none, the server closes after the linger (never at once)."""
