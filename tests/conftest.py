@@ -154,10 +154,11 @@ def order_for_workers(items: Sequence[pytest.Item], workers: int) -> list[pytest
 
     Every worker orders the collection the same way (xdist checks that the collections match).
     The slow groups go, longest first, to the share with the least cost so far (the longest
-    processing time rule); the tests that wait go, the same way, to the middle of the shares (a
-    core is free while they wait: beside other work, not at the crowded start, where a timed test
-    could miss its bound, nor in the tail, where nothing runs beside them); the other tests fill
-    each share up to its size, in collection order. A worker that finishes early steals from the
+    processing time rule); the tests that wait go, the same way, to the shares, spread one by one
+    through the middle of each (a core is free while they wait: beside other work, not at the
+    crowded start, where a timed test could miss its bound, nor in the tail, where nothing runs
+    beside them, nor all workers at once); the other tests fill each share up to its size, in
+    collection order. A worker that finishes early steals from the
     tail of another's share: fast tests."""
     sizes = shares(len(items), workers)
     slow: list[list[pytest.Item]] = []
@@ -174,14 +175,27 @@ def order_for_workers(items: Sequence[pytest.Item], workers: int) -> list[pytest
     middles = spread(waiting, [size - len(head) for size, head in zip(sizes, heads, strict=True)], "waits")
     rest = iter(item for group in fast for item in group)
     ordered: list[pytest.Item] = []
-    for size, head, middle in zip(sizes, heads, middles, strict=True):
-        fill = max(0, size - len(head) - len(middle))
-        ordered += head
-        ordered += islice(rest, fill // 2)
-        ordered += middle
-        ordered += islice(rest, fill - fill // 2)
+    for k, (size, head, middle) in enumerate(zip(sizes, heads, middles, strict=True)):
+        fill = list(islice(rest, max(0, size - len(head) - len(middle))))
+        ordered += head + interleaved(fill, middle, k / workers)
     ordered += list(rest)
     return ordered
+
+
+def interleaved(fill: list[pytest.Item], waits: list[pytest.Item], phase: float) -> list[pytest.Item]:
+    """``waits`` one by one among ``fill``, evenly from a tenth to four fifths of the way (``phase``,
+    from 0 to 1, shifts them by a part of the spacing, so workers do not wait in step)."""
+    if not waits:
+        return fill
+    step = 0.7 / len(waits)
+    at = [int(len(fill) * (0.1 + step * (j + phase))) for j in range(len(waits))]
+    out: list[pytest.Item] = []
+    done = 0
+    for pos, item in zip(at, waits, strict=True):
+        out += fill[done:pos]
+        out.append(item)
+        done = max(done, pos)
+    return out + fill[done:]
 
 
 def spread(groups: list[list[pytest.Item]], room: list[int], mark: str) -> list[list[pytest.Item]]:
