@@ -172,7 +172,8 @@ def order_for_workers(items: Sequence[pytest.Item], workers: int) -> list[pytest
         else:
             fast.append(group)
     heads = spread(slow, sizes, "cost")
-    middles = spread(waiting, [size - len(head) for size, head in zip(sizes, heads, strict=True)], "waits")
+    loads = [sum(cost(i) for i in head) for head in heads]  # a share with light heads takes more waits
+    middles = spread(waiting, [size - len(head) for size, head in zip(sizes, heads, strict=True)], "waits", loads)
     rest = iter(item for group in fast for item in group)
     ordered: list[pytest.Item] = []
     for k, (size, head, middle) in enumerate(zip(sizes, heads, middles, strict=True)):
@@ -198,10 +199,12 @@ def interleaved(fill: list[pytest.Item], waits: list[pytest.Item], phase: float)
     return out + fill[done:]
 
 
-def spread(groups: list[list[pytest.Item]], room: list[int], mark: str) -> list[list[pytest.Item]]:
-    """``groups``, longest first, each into the share with the least cost so far that has room."""
+def spread(groups: list[list[pytest.Item]], room: list[int], mark: str,
+           load: list[float] | None = None) -> list[list[pytest.Item]]:
+    """``groups``, longest first, each into the share with the least cost so far (``load`` to
+    start from) that has room."""
     placed: list[list[pytest.Item]] = [[] for _ in room]
-    load = [0.0] * len(room)
+    load = list(load or [0.0] * len(room))
     for group in sorted(groups, key=lambda g: -sum(cost(i, mark) for i in g)):
         fits = [k for k in range(len(room)) if len(placed[k]) + len(group) <= room[k]] or list(range(len(room)))
         k = min(fits, key=lambda k: (load[k], k))

@@ -58,16 +58,19 @@ def test_slow_tests_head_the_shares_longest_first_and_groups_stay_whole() -> Non
 
 
 def test_the_tests_that_wait_run_in_the_middle_of_the_shares() -> None:
-    fast = [Item(f"tests/test_a.py::fast{i}") for i in range(10)]
-    slow = Item("tests/test_b.py::slow", 5)
-    long_wait, short_wait = Item("tests/test_w.py::long", waits=2), Item("tests/test_w.py::short", waits=0.5)
-    items = [long_wait, *fast[:5], short_wait, slow, *fast[5:]]
-    ordered = order_for_workers(items, 2)  # type: ignore[arg-type]  # shares(13, 2) == [6, 7]
-    first, second = ordered[:6], ordered[6:]
-    assert first[0] is slow and long_wait in first and short_wait in second, "each share gets a wait, the longest first"
+    fast = [Item(f"tests/test_a.py::fast{i}") for i in range(20)]
+    slow = Item("tests/test_b.py::slow", 3)
+    waits = [Item(f"tests/test_w.py::w{i}", waits=w) for i, w in enumerate((2, 2, 0.5))]
+    items = [waits[0], *fast[:10], waits[1], slow, waits[2], *fast[10:]]
+    ordered = order_for_workers(items, 2)  # type: ignore[arg-type]  # shares(24, 2) == [12, 12]
+    first, second = ordered[:12], ordered[12:]
+    assert first[0] is slow
+    # longest first, each to the share that costs least so far (slow tests included): 0+2, 2+2 < 3, 3+0.5 < 4
+    assert waits[0] in second and waits[1] in second and waits[2] in first
     for share in (first, second):
-        waits = [i for i, item in enumerate(share) if item in (long_wait, short_wait)]
-        assert waits and 0 < waits[0] and waits[-1] < len(share) - 1, f"a wait neither first nor last: {share}"
+        at = [i for i, item in enumerate(share) if item in waits]
+        assert at[0] > 0 and at[-1] < len(share) - 1, f"waits neither first nor last: {share}"
+        assert all(b - a > 1 for a, b in zip(at, at[1:], strict=False)), f"waits apart: {share}"
     assert [i for i in ordered if i in fast] == fast
 
 
