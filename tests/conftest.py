@@ -154,11 +154,10 @@ def order_for_workers(items: Sequence[pytest.Item], workers: int) -> list[pytest
 
     Every worker orders the collection the same way (xdist checks that the collections match).
     The slow groups go, longest first, to the share with the least cost so far (the longest
-    processing time rule); the tests that wait go, the same way, to the shares, spread one by one
-    through the middle of each (a core is free while they wait: beside other work, not at the
-    crowded start, where a timed test could miss its bound, nor in the tail, where nothing runs
-    beside them, nor all workers at once); the other tests fill each share up to its size, in
-    collection order. A worker that finishes early steals from the
+    processing time rule); the tests that wait go, the same way, to the shares, each share's
+    between its slow groups (a core is free while they wait: beside the others' heavy tests, not
+    in the tail, where nothing runs beside them, nor all workers at once); the other tests fill
+    each share up to its size, in collection order. A worker that finishes early steals from the
     tail of another's share: fast tests."""
     sizes = shares(len(items), workers)
     slow: list[list[pytest.Item]] = []
@@ -172,15 +171,45 @@ def order_for_workers(items: Sequence[pytest.Item], workers: int) -> list[pytest
         else:
             fast.append(group)
     heads = spread(slow, sizes, "cost")
-    loads = [sum(cost(i) for i in head) for head in heads]  # a share with light heads takes more waits
-    middles = spread(waiting, [size - len(head) for size, head in zip(sizes, heads, strict=True)], "waits", loads)
+    loads = [sum(cost(i) for g in head for i in g) for head in heads]  # a share with light heads takes more waits
+    room = [size - sum(map(len, head)) for size, head in zip(sizes, heads, strict=True)]
+    waits = spread(waiting, room, "waits", loads)
     rest = iter(item for group in fast for item in group)
     ordered: list[pytest.Item] = []
-    for k, (size, head, middle) in enumerate(zip(sizes, heads, middles, strict=True)):
-        fill = list(islice(rest, max(0, size - len(head) - len(middle))))
-        ordered += head + interleaved(fill, middle, k / workers)
+    for k, (size, head, wait) in enumerate(zip(sizes, heads, waits, strict=True)):
+        used = sum(map(len, head)) + sum(map(len, wait))
+        fill = list(islice(rest, max(0, size - used)))
+        if head:
+            ordered += between(head, wait)
+            ordered += fill
+        else:
+            ordered += interleaved(fill, [i for g in wait for i in g], k / workers)
     ordered += list(rest)
     return ordered
+
+
+def spread(groups: list[list[pytest.Item]], room: list[int], mark: str,
+           load: list[float] | None = None) -> list[list[list[pytest.Item]]]:
+    """``groups``, longest first, each into the share with the least cost so far (``load`` to
+    start from) that has room: each share's groups, in that order."""
+    placed: list[list[list[pytest.Item]]] = [[] for _ in room]
+    load = list(load or [0.0] * len(room))
+    for group in sorted(groups, key=lambda g: -sum(cost(i, mark) for i in g)):
+        fits = [k for k in range(len(room)) if sum(map(len, placed[k])) + len(group) <= room[k]] or list(range(len(room)))
+        k = min(fits, key=lambda k: (load[k], k))
+        placed[k].append(group)
+        load[k] += sum(cost(i, mark) for i in group)
+    return placed
+
+
+def between(slow: list[list[pytest.Item]], waits: list[list[pytest.Item]]) -> list[pytest.Item]:
+    """The slow groups in order, the waiting ones dealt out after each (none before the first)."""
+    out: list[pytest.Item] = []
+    for n, group in enumerate(slow):
+        out += group
+        for wait in waits[n::len(slow)]:
+            out += wait
+    return out
 
 
 def interleaved(fill: list[pytest.Item], waits: list[pytest.Item], phase: float) -> list[pytest.Item]:
@@ -197,17 +226,3 @@ def interleaved(fill: list[pytest.Item], waits: list[pytest.Item], phase: float)
         out.append(item)
         done = max(done, pos)
     return out + fill[done:]
-
-
-def spread(groups: list[list[pytest.Item]], room: list[int], mark: str,
-           load: list[float] | None = None) -> list[list[pytest.Item]]:
-    """``groups``, longest first, each into the share with the least cost so far (``load`` to
-    start from) that has room."""
-    placed: list[list[pytest.Item]] = [[] for _ in room]
-    load = list(load or [0.0] * len(room))
-    for group in sorted(groups, key=lambda g: -sum(cost(i, mark) for i in g)):
-        fits = [k for k in range(len(room)) if len(placed[k]) + len(group) <= room[k]] or list(range(len(room)))
-        k = min(fits, key=lambda k: (load[k], k))
-        placed[k] += group
-        load[k] += sum(cost(i, mark) for i in group)
-    return placed

@@ -57,7 +57,7 @@ def test_slow_tests_head_the_shares_longest_first_and_groups_stay_whole() -> Non
     assert [i for i in ordered if i in fast] == fast, "the fast tests keep the collection order"
 
 
-def test_the_tests_that_wait_run_in_the_middle_of_the_shares() -> None:
+def test_the_tests_that_wait_run_between_the_slow_ones_or_through_the_middle() -> None:
     fast = [Item(f"tests/test_a.py::fast{i}") for i in range(20)]
     slow = Item("tests/test_b.py::slow", 3)
     waits = [Item(f"tests/test_w.py::w{i}", waits=w) for i, w in enumerate((2, 2, 0.5))]
@@ -67,6 +67,7 @@ def test_the_tests_that_wait_run_in_the_middle_of_the_shares() -> None:
     assert first[0] is slow
     # longest first, each to the share that costs least so far (slow tests included): 0+2, 2+2 < 3, 3+0.5 < 4
     assert waits[0] in second and waits[1] in second and waits[2] in first
+    assert first[1] is waits[2], "after a slow group, beside the other workers' heavy tests"
     for share in (first, second):
         at = [i for i, item in enumerate(share) if item in waits]
         assert at[0] > 0 and at[-1] < len(share) - 1, f"waits neither first nor last: {share}"
