@@ -66,6 +66,8 @@ from servers.routes import Registry, Route
 
 #: How long the server keeps reading client frames after its steps (the client closes sooner).
 LINGER = 5.0
+#: A ``Filled`` frame is written this many bytes at a time.
+PIECE = 1024 * 1024
 #: The longest an ``Await`` step waits for the client.
 MAX_AWAIT = 1.0
 
@@ -159,10 +161,12 @@ class Await:
 
 @dataclass(frozen=True)
 class Filled:
-    """One unmasked frame whose payload is ``size`` times the byte ``fill``, made when the step
-    runs and written as its head then its payload (no joined copy), so no process holds it
-    for the run: the 1, 4 and 16 MiB+1 messages of ``ws.max-size-default`` were 21 MiB of
-    every worker's memory from collection on. Never a Close (the server notes its own)."""
+    """One unmasked frame whose payload is ``size`` times the byte ``fill``, written a piece at
+    a time when the step runs (``Peer.send_all``), so no process holds it whole: the 1, 4 and
+    16 MiB+1 messages of ``ws.max-size-default`` were 21 MiB of every worker's memory from
+    collection on, and 21 MiB more joined to be sent. Never a Close (the server notes its
+    own). Written with no await between the pieces: a frame streamed with awaits let the
+    transport fail a write on a client's reset before it read the client's Close."""
 
     opcode: int
     size: int
@@ -170,9 +174,6 @@ class Filled:
 
     def head(self) -> bytes:
         return frame(self.opcode, b"")[:1] + frame_length(self.size)
-
-    def payload(self) -> bytes:
-        return bytes([self.fill]) * self.size
 
 
 def frame_length(n: int) -> bytes:
@@ -268,7 +269,9 @@ class Peer:
 
     def send_all(self, pending: list[bytes | Filled]) -> None:
         """Write the pending frames in order, with no await between them (one byte stream, as
-        one write): runs of ``bytes`` joined, a ``Filled`` frame made now, head then payload."""
+        one write: see ``_steps``): runs of ``bytes`` joined, a ``Filled`` frame made now, a
+        piece at a time (the transport keeps what the socket did not take; the frame itself
+        is never made whole)."""
         run: list[bytes] = []
         for item in (*pending, None):
             if isinstance(item, bytes):
@@ -279,7 +282,9 @@ class Peer:
                 run = []
             if isinstance(item, Filled) and not self.writer.is_closing():
                 self.writer.write(item.head())
-                self.writer.write(item.payload())
+                piece = bytes([item.fill]) * min(item.size, PIECE)
+                for start in range(0, item.size, PIECE):
+                    self.writer.write(piece if item.size - start >= PIECE else piece[:item.size - start])
 
     async def wait_for(self, opcode: int, seconds: float) -> None:
         loop = asyncio.get_running_loop()
