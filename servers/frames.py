@@ -161,12 +161,11 @@ class Await:
 
 @dataclass(frozen=True)
 class Filled:
-    """One unmasked frame whose payload is ``size`` times the byte ``fill``, written a piece at
-    a time when the step runs (``Peer.send_all``), so no process holds it whole: the 1, 4 and
-    16 MiB+1 messages of ``ws.max-size-default`` were 21 MiB of every worker's memory from
+    """One unmasked frame whose payload is ``size`` times the byte ``fill``, made when the step
+    runs, into the buffer of the write that sends it (``Peer.send_all``): the 1, 4 and 16
+    MiB+1 messages of ``ws.max-size-default`` were 21 MiB of every worker's memory from
     collection on, and 21 MiB more joined to be sent. Never a Close (the server notes its
-    own). Written with no await between the pieces: a frame streamed with awaits let the
-    transport fail a write on a client's reset before it read the client's Close."""
+    own)."""
 
     opcode: int
     size: int
@@ -268,23 +267,32 @@ class Peer:
         self.writer.write(data)
 
     def send_all(self, pending: list[bytes | Filled]) -> None:
-        """Write the pending frames in order, with no await between them (one byte stream, as
-        one write: see ``_steps``): runs of ``bytes`` joined, a ``Filled`` frame made now, a
-        piece at a time (the transport keeps what the socket did not take; the frame itself
-        is never made whole)."""
-        run: list[bytes] = []
-        for item in (*pending, None):
-            if isinstance(item, bytes):
-                run.append(item)
-                continue
-            if run:
-                self.send(b"".join(run))
-                run = []
-            if isinstance(item, Filled) and not self.writer.is_closing():
-                self.writer.write(item.head())
-                piece = bytes([item.fill]) * min(item.size, PIECE)
-                for start in range(0, item.size, PIECE):
-                    self.writer.write(piece if item.size - start >= PIECE else piece[:item.size - start])
+        """Write the pending frames in one write (see ``_steps``): ``bytes`` as they are, a
+        ``Filled`` frame made into the same buffer a piece at a time (never made on its own,
+        then copied). Several writes instead of one, a ``Filled`` frame's head and pieces,
+        made a client's Close after a refused message go missing now and then (aiohttp-ws
+        and curl_cffi-ws, ws.max-size-default): one write keeps the byte stream as it was."""
+        if not any(isinstance(p, Filled) for p in pending):
+            self.send(b"".join(p for p in pending if isinstance(p, bytes)))
+            return
+        if self.writer.is_closing():
+            return
+        if any(f.opcode == CLOSE for p in pending if isinstance(p, bytes) for f in frames_in(p)):
+            self.close_sent = True
+        size = sum(len(p) if isinstance(p, bytes) else len(p.head()) + p.size for p in pending)
+        out, at = bytearray(size), 0
+        for p in pending:
+            parts: list[bytes] = [p] if isinstance(p, bytes) else [p.head()]
+            for part in parts:
+                out[at:at + len(part)] = part
+                at += len(part)
+            if isinstance(p, Filled):
+                piece = bytes([p.fill]) * min(p.size, PIECE)
+                for start in range(0, p.size, PIECE):
+                    n = min(PIECE, p.size - start)
+                    out[at:at + n] = piece if n == PIECE else piece[:n]
+                    at += n
+        self.writer.write(memoryview(out))  # a slice of a memoryview is not a copy
 
     async def wait_for(self, opcode: int, seconds: float) -> None:
         loop = asyncio.get_running_loop()
