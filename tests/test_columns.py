@@ -165,7 +165,7 @@ def test_a_runner_imports_the_model_and_one_adapter_only(client: str, module: st
                                                           "tests", "conftest", "trustme")], ours
     clients = [m for m in ours if m.startswith("fixtures.clients.")]
     assert set(clients) == {f"fixtures.clients.{module}"} | {h for h in helpers if h.startswith("fixtures.clients.")}
-    allowed = {"fixtures", "fixtures.adapter", "fixtures.reading", "fixtures.runner", "fixtures.clients",
+    allowed = {"fixtures", "fixtures.adapter", "fixtures.reading", "fixtures.runner", "fixtures.zygote", "fixtures.clients",
                f"fixtures.clients.{module}", *helpers}
     assert {m for m in ours if not m.startswith("model.") and m != "model"} <= allowed, ours
 
