@@ -26,6 +26,7 @@ as Ctrl-C does.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import os
 import platform
@@ -538,6 +539,15 @@ def compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The collected items, the modules and the servers' tables live to the end of the run: moved
+    out of the garbage collector's sight (``gc.freeze``), so its full collections, some seven a
+    worker, stop rescanning 9,000 items (0.7 s of CPU a run). Only what exists now is frozen:
+    a cell's own garbage, cycles that hold sockets included, is collected as before."""
+    gc.freeze()
+
+
 @pytest.fixture
 def cell(request: pytest.FixtureRequest, servers: Servers, adapters: Pool, ahead: Ahead) -> CellRunner:
     return CellRunner(request, servers, adapters, ahead)
@@ -567,6 +577,10 @@ class Shed:
         yield
         if report.when == "call":
             report.user_properties = [p for p in report.user_properties if p[0] != PROPERTY]
+
+
+#: The controller freezes the cells it keeps every so many (see ``pytest_collection_finish``).
+FREEZE_EVERY = 1000
 
 
 class Recorder:
@@ -642,6 +656,8 @@ class Recorder:
             self.state.cells[cell.key] = cell
             self.state.scenarios[data["scenario"]["id"]] = data["scenario"]
             self.state.client_meta[data["client"]["id"]] = data["client"]
+            if len(self.state.cells) % FREEZE_EVERY == 0:
+                gc.freeze()  # the cells kept so far live to the end: the collector stops rescanning them
         if not found and report.failed:
             self.record_lost(report)
 
