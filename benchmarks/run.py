@@ -10,9 +10,10 @@ fresh subprocess, so interpreter start and imports count on both sides.
 
 It prints cells, wall and CPU time, cells per second, the ratio to the floor and to the
 *CPU limit* (the serial run's CPU seconds divided by the cores: what a perfect parallel
-run would take), and the largest process's peak memory. Targets: issue 2's suites under
-15 s and at most 3x the floor; issue 13's matrix at 250 cells/s or more under the default
-settings, within 1.5x the CPU limit, no process over 300 MiB, and the whole run (matrix and
+run would take), the peak memory of the run's largest process and of the pytest process
+itself (the controller, under xdist). Targets: issue 2's suites under 15 s and at most 3x
+the floor; issue 13's matrix at 250 cells/s or more under the default settings, within
+1.5x the CPU limit, no process of the default run over 300 MiB, and the whole run (matrix and
 self-tests) under 30 s on a 2-core machine. It is a script, never a timed test: other
 work on the machine slows every row alike, so read it on a quiet machine.
 """
@@ -95,6 +96,8 @@ class Measured:
     returncode: int
     stdout: str
     stderr: str
+    #: The pytest process's own peak (the controller under xdist), when it reported it (PEAKS).
+    controller_mib: float | None = None
 
 
 def timed(cmd: list[str]) -> Measured:
@@ -141,12 +144,25 @@ PEAK_MIB = 300.0
 FULL_TARGET = 30.0
 
 
+#: ``python -m pytest``, which also writes its own peak resident memory (the controller's,
+#: ru_maxrss in KiB) at exit into the file named by its first argument. os.wait4 gives the
+#: largest process of the tree; this tells the controller's share apart from its workers'.
+PEAKS = """import atexit, resource, sys
+out = sys.argv.pop(1)
+atexit.register(lambda: open(out, "w").write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))
+import pytest
+sys.exit(pytest.console_main())
+"""
+
+
 def pytest_run(paths: list[str], extra: list[str], out: Path) -> Measured:
-    run = timed([sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider",
-                 f"--matrix-dir={out}", *extra])
+    with tempfile.NamedTemporaryFile("r", prefix="clientmatrix-peak-") as peak:
+        run = timed([sys.executable, "-c", PEAKS, peak.name, *paths, "-q", "-p", "no:cacheprovider",
+                     f"--matrix-dir={out}", *extra])
+        own = peak.read().strip()
     if run.returncode not in (0, 1):
         raise SystemExit(run.stdout[-3000:] + run.stderr[-3000:])
-    return run
+    return replace(run, controller_mib=int(own) / 1024 if own.isdigit() else None)
 
 
 def measure(label: str, paths: list[str], target: float, xdist: bool, tmp: Path) -> bool:
@@ -172,19 +188,25 @@ def measure(label: str, paths: list[str], target: float, xdist: bool, tmp: Path)
     print(f"\n{label}: target under {target:g} s wall, at most {RATIO:g}x the floor; "
           f"CPU limit {limit:.2f} s (serial CPU {rows[1][2].cpu:.1f} s / {cores} cores)")
     print(f"  {'run':30} {'cells':>6} {'wall s':>7} {'cpu s':>6} {'cells/s':>8} {'x floor':>8} "
-          f"{'x limit':>8} {'peak MiB':>9}")
+          f"{'x limit':>8} {'peak MiB':>9} {'pytest MiB':>10}")
     for name, cells, m in rows:
+        own = f"{m.controller_mib:>10.0f}" if m.controller_mib is not None else f"{'':>10}"
         print(f"  {name:30} {cells:>6} {m.wall:>7.2f} {m.cpu:>6.1f} {cells / m.wall:>8.0f} "
-              f"{m.wall / floor_s:>8.2f} {m.wall / limit:>8.2f} {m.peak_mib:>9.0f}")
+              f"{m.wall / floor_s:>8.2f} {m.wall / limit:>8.2f} {m.peak_mib:>9.0f} {own}")
+    print("  (peak MiB: the largest process of the run, os.wait4; pytest MiB: the pytest process's "
+          "own, the controller under -n auto)")
     default = rows[-1]
     best = min(m.wall for _, _, m in rows[1:])
     met = best < target and best / floor_s <= RATIO
     print(f"  fastest pytest run {best:.2f} s ({best / floor_s:.2f}x the floor): {'met' if met else 'NOT met'}")
     if xdist and paths == ["suites"]:
-        rate, near, peak = default[1] / default[2].wall, default[2].wall / limit, max(m.peak_mib for *_, m in rows)
+        # The memory target is the default run's: every process of it (controller, workers, the
+        # processes they start). The serial run holds everything in one process: shown, not judged.
+        rate, near, peak = default[1] / default[2].wall, default[2].wall / limit, default[2].peak_mib
         ok = rate >= CELLS_PER_S and near <= LIMIT_FACTOR and peak <= PEAK_MIB
         print(f"  issue 13: {rate:.0f} cells/s (target >= {CELLS_PER_S:g}), {near:.2f}x the CPU limit "
-              f"(target <= {LIMIT_FACTOR:g}), largest process {peak:.0f} MiB (target <= {PEAK_MIB:g}): "
+              f"(target <= {LIMIT_FACTOR:g}), largest process of the default run {peak:.0f} MiB "
+              f"(controller {default[2].controller_mib or 0:.0f}; target <= {PEAK_MIB:g}): "
               f"{'met' if ok else 'NOT met'}")
         met = met and ok
     if differed:

@@ -27,8 +27,10 @@ from __future__ import annotations
 import base64
 import gzip
 import html
+import io
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,24 +120,44 @@ def cell_data(cell: Cell) -> dict[str, Any]:
 def details(matrix: Matrix) -> dict[str, Any]:
     """What a cell's detail shows beyond the table: the observation (``x``, header fields as
     indexes into ``pairs``) and the reproducer's body (``r``, indexes into ``lines``)."""
+    return json.loads("".join(details_pieces(matrix)))  # type: ignore[no-any-return]
+
+
+def details_pieces(matrix: Matrix) -> Iterator[str]:
+    """``details`` as JSON text, one row's cells at a time (the page never holds every cell's
+    trimmed observation at once, nor their text as one string): ``{"cells": {row: {client:
+    {"x", "r"}}}, "pairs": [...], "lines": [...]}``."""
     clients = {c["id"]: c for c in matrix.clients}
     rows = {s["id"]: s for s in matrix.scenarios}
-    pairs, lines = Interner(), Interner()
-    cells: dict[str, dict[str, Any]] = {}
+    by_row: dict[str, list[Cell]] = {}
     for cell in matrix.cells:
-        row = rows.get(cell.scenario)
-        if row is None or cell.client not in clients:
-            continue
-        base = clients[cell.client].get("base", cell.client)
-        cells.setdefault(cell.scenario, {})[cell.client] = {
-            "x": trim(cell.observed, pairs), "r": [lines.index(line) for line in body(row, base, cell.to_json())]}
-    return {"cells": cells, "pairs": pairs.items, "lines": lines.items}
+        if cell.scenario in rows and cell.client in clients:
+            by_row.setdefault(cell.scenario, []).append(cell)
+    pairs, lines = Interner(), Interner()
+    yield '{"cells":{'
+    for i, (scenario, cells) in enumerate(by_row.items()):
+        row = rows[scenario]
+        shown = {}
+        for cell in cells:
+            base = clients[cell.client].get("base", cell.client)
+            shown[cell.client] = {"x": trim(cell.observed, pairs),
+                                  "r": [lines.index(line) for line in body(row, base, cell.to_json())]}
+        yield f"{',' if i else ''}{_compact(scenario)}:{_compact(shown)}"
+    yield f'}},"pairs":{_compact(pairs.items)},"lines":{_compact(lines.items)}}}'
+
+
+def _compact(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def packed(data: Any) -> str:
-    """``data`` as gzip'd JSON in base64 (deterministic: no timestamp): letters, digits, ``+/=``."""
-    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    return base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode("ascii")
+    """``data`` as gzip'd JSON in base64 (deterministic: no timestamp): letters, digits, ``+/=``.
+    ``data`` may be JSON text in pieces (``details_pieces``): compressed as they come."""
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=9, mtime=0) as gz:
+        for piece in data if isinstance(data, Iterator) else [_compact(data)]:
+            gz.write(piece.encode())
+    return base64.b64encode(out.getvalue()).decode("ascii")
 
 
 def unpacked(text: str) -> Any:
@@ -202,6 +224,7 @@ def page(matrix: Matrix) -> str:
                '<span><b>~</b> after a glyph: intermittent over --repeat runs</span>'
                '<span><span class="sec">§</span> security row</span>'
                '<span><b>≠</b> dashed: odd one out (does not meet the spec; INFO rows: not the majority)</span>')
+    packed_details = packed(details_pieces(matrix))
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -233,7 +256,7 @@ def page(matrix: Matrix) -> str:
 <main id="tables"></main>
 <dialog id="detail" aria-label="cell detail"><div class="inner"></div></dialog>
 <script type="application/json" id="matrix-data">{script_json(page_data(matrix))}</script>
-<script type="application/octet-stream" id="matrix-details" data-encoding="gzip+base64">{packed(details(matrix))}</script>
+<script type="application/octet-stream" id="matrix-details" data-encoding="gzip+base64">{packed_details}</script>
 <script>
 {(ASSETS / "report.js").read_text(encoding="utf-8")}</script>
 </body>

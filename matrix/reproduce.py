@@ -411,7 +411,7 @@ def request_meta(scenario: Scenario) -> dict[str, Any]:
         out["headers"] = [list(h) for h in call.headers]
     if call.body is not None:
         out["body_len"] = len(call.body)
-        if len(call.body) > LONG_BODY and call.body == call.body[:1] * len(call.body):
+        if len(call.body) > LONG_BODY and call.body.count(call.body[:1]) == len(call.body):
             # An 8 MiB upload is one byte repeated: kept as (byte, count), so a report holds a
             # short expression instead of the bytes in every cell of the row.
             out["body_repeat"] = [call.body[:1].decode("latin-1"), len(call.body)]

@@ -32,9 +32,11 @@ MAX_STEPS = 40
 OPCODES = {0: "cont", 1: "text", 2: "binary", 8: "close", 9: "ping", 10: "pong"}
 
 
-def escaped(data: bytes, limit: int = MAX_SEND) -> str:
+def escaped(data: bytes, limit: int = MAX_SEND, size: int | None = None) -> str:
     """Bytes as text a stranger can read and nothing can execute: printable ASCII as is,
-    CR/LF/TAB as ``\\r \\n \\t`` (a line break kept after ``\\n``), other bytes ``\\xNN``."""
+    CR/LF/TAB as ``\\r \\n \\t`` (a line break kept after ``\\n``), other bytes ``\\xNN``.
+    ``size``: the length of the whole when ``data`` is only its start (a large body is not
+    copied to be cut)."""
     out = []
     for b in data[:limit]:
         if b == 0x0A:
@@ -50,8 +52,9 @@ def escaped(data: bytes, limit: int = MAX_SEND) -> str:
         else:
             out.append(f"\\x{b:02x}")
     text = "".join(out)
-    if len(data) > limit:
-        text += f"\n… ({len(data) - limit} more bytes)"
+    size = len(data) if size is None else size
+    if size > limit:
+        text += f"\n… ({size - limit} more bytes)"
     return text
 
 
@@ -75,22 +78,27 @@ def frames_of(data: bytes) -> list[dict[str, Any]] | None:
         mask = None
         if b1 & 0x80:
             mask, i = data[i:i + 4], i + 4
-        payload = data[i:i + n]
-        if len(payload) != n or (mask is not None and len(mask) != 4):
+        if len(data) - i < n or (mask is not None and len(mask) != 4):
             return None
+        payload = data[i:i + min(n, 62)]  # what the excerpt shows (a 16 MiB payload is not copied)
         i += n
         if mask is not None:
             payload = bytes(c ^ mask[k % 4] for k, c in enumerate(payload))
-        opcode = b0 & 0xF
-        item: dict[str, Any] = {"opcode": OPCODES.get(opcode, f"op{opcode:x}"), "fin": bool(b0 & 0x80),
-                                "rsv": (b0 >> 4) & 7, "masked": mask is not None, "len": n}
-        if opcode == 8 and n >= 2:
-            item["close_code"] = struct.unpack_from("!H", payload)[0]
-            item["excerpt"] = escaped(payload[2:], 60)
-        else:
-            item["excerpt"] = escaped(payload, 60)
-        out.append(item)
+        out.append(frame_item(b0, n, mask is not None, payload))
     return out
+
+
+def frame_item(b0: int, n: int, masked: bool, start: bytes) -> dict[str, Any]:
+    """One frame in report words, from its first byte, its length and the start of its payload."""
+    opcode = b0 & 0xF
+    item: dict[str, Any] = {"opcode": OPCODES.get(opcode, f"op{opcode:x}"), "fin": bool(b0 & 0x80),
+                            "rsv": (b0 >> 4) & 7, "masked": masked, "len": n}
+    if opcode == 8 and n >= 2:
+        item["close_code"] = struct.unpack_from("!H", start)[0]
+        item["excerpt"] = escaped(start[2:], 60, n - 2)
+    else:
+        item["excerpt"] = escaped(start, 60, n)
+    return item
 
 
 def _step(step: Any, ws: bool) -> list[dict[str, Any]]:
@@ -98,6 +106,8 @@ def _step(step: Any, ws: bool) -> list[dict[str, Any]]:
     if isinstance(step, bytes):
         frames = frames_of(step) if ws else None
         return [{"frame": f} for f in frames] if frames else [{"send": escaped(step)}]
+    if name == "Filled":  # a large frame the server makes as it sends it (servers.frames.Filled)
+        return [{"frame": frame_item(step.head()[0], step.size, False, bytes([step.fill]) * min(step.size, 62))}]
     if name == "Send":
         return _step(step.data, ws)
     if name == "Sleep":
@@ -122,7 +132,7 @@ def _answer(response: Any, ws: bool) -> list[dict[str, Any]]:
             lines = [f"HTTP/1.1 {status} {reason_for(status)}"] + [f"{k}: {v}" for k, v in headers]
             steps.append({"send": escaped(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace"))})
         head = response.head(_Verbatim())
-        steps.append({"send": escaped(head + response.body)})
+        steps.append({"send": escaped(head + response.body[:MAX_SEND], size=len(head) + len(response.body))})
         if response.close:
             steps.append({"close": "FIN"})
     elif name == "Raw":

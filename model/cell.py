@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import MISSING, dataclass, field, fields
+from functools import cache
 from typing import Any, Literal
 
 SCHEMA_VERSION = 1
@@ -216,14 +217,21 @@ OPT_IN: tuple[str, ...] = ("json", "form", "files", "file_body", "auth", "digest
                            "lines", "expect_continue")
 
 
+@cache
+def default_of(cls: type, name: str) -> Any:
+    """The default of dataclass ``cls``'s field ``name`` (``MISSING``: none; asked per cell,
+    so looked up once)."""
+    return next((f.default for f in fields(cls) if f.name == name), MISSING)
+
+
 def uses(call: Call, name: str) -> bool:
     """Does the call set field ``name`` to anything but its default ("not used")?"""
-    default = next(f for f in fields(Call) if f.name == name)
+    default = default_of(Call, name)
     value = getattr(call, name)
-    if default.default is not MISSING:
-        if isinstance(value, (list, tuple)) and not value and default.default == ():
+    if default is not MISSING:
+        if isinstance(value, (list, tuple)) and not value and default == ():
             return False  # an empty list (a call that went through JSON) is "not used" too
-        return bool(value != default.default)
+        return bool(value != default)
     return True
 
 

@@ -83,7 +83,7 @@ def delivers(body: bytes, status: int = 200, detail: Detail | None = None,
         right = obs.got.status == status and obs.got.body == body and (good is None or good(obs.got))
         return Result(right, delivered(obs, body, detail))
 
-    return Checked(check, (answer(status, misframed(body)), raised("incomplete-body")),
+    return Checked(check, lambda: (answer(status, misframed(body)), raised("incomplete-body")),
                    right=() if good is not None else (answer(status, body),))
 
 
@@ -145,7 +145,7 @@ def framed(check: Check, body: bytes, status: int = 200) -> Checked:
         return result
 
     right = check.right if isinstance(check, Checked) else ()
-    return Checked(run, (*wrong_of(check), answer(status, body, elapsed=LINGER)), right=right)
+    return Checked(run, lambda: (*wrong_of(check), answer(status, body, elapsed=LINGER)), right=right)
 
 
 def field_words(name: str) -> Detail:

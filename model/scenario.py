@@ -73,7 +73,9 @@ class Checked:
     """A check with the wrong answers it must not pass: what its factory knows breaks it."""
 
     run: Callable[[Observation], Result]
-    wrong: tuple[Observation, ...] = ()
+    #: The wrong answers, or a function that makes them when the guard asks (a 4 MiB body
+    #: cut short is a 4 MiB copy: made at import, every process held it for the run).
+    wrong: tuple[Observation, ...] | Callable[[], tuple[Observation, ...]] = ()
     #: Optional: observations that must pass, the wrong answers' right twins (the guard
     #: then shows the check tells the two apart, not that it fails everything).
     right: tuple[Observation, ...] = ()
@@ -84,7 +86,9 @@ class Checked:
 
 def wrong_of(check: Check) -> tuple[Observation, ...]:
     """The wrong answers a check carries (none for a plain function)."""
-    return check.wrong if isinstance(check, Checked) else ()
+    if not isinstance(check, Checked):
+        return ()
+    return check.wrong() if callable(check.wrong) else check.wrong
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ class Scenario:
         """Every wrong answer of the row: its own, then its check's (``Checked.wrong``, or a
         check object's ``wrong(scenario)`` method, as the WebSocket checks have)."""
         if isinstance(self.check, Checked):
-            return self.wrong + self.check.wrong
+            return self.wrong + wrong_of(self.check)
         method = getattr(self.check, "wrong", None)
         return self.wrong + (tuple(method(self)) if callable(method) else ())
 

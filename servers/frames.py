@@ -13,7 +13,8 @@ MASK, payload), into the cell's capture.
     read_frame(reader)                           parse one frame from an asyncio stream
 
 A script is declarative (``WsScript``): the handshake (status, accept, subprotocol)
-and ``steps``: ``bytes`` are written as they are, ``Sleep`` pauses, ``Close`` ends
+and ``steps``: ``bytes`` are written as they are (``Filled``: a large frame made when it is
+sent, never held), ``Sleep`` pauses, ``Close`` ends
 the TCP connection (a FIN, or a reset) without a Close frame, ``Await(opcode)``
 waits (bounded) for the client to send such a frame. After the steps the server
 keeps reading until the client's Close frame (answered with a Close frame echoing
@@ -65,6 +66,8 @@ from servers.routes import Registry, Route
 
 #: How long the server keeps reading client frames after its steps (the client closes sooner).
 LINGER = 5.0
+#: A ``Filled`` frame is written this many bytes at a time.
+PIECE = 1024 * 1024
 #: The longest an ``Await`` step waits for the client.
 MAX_AWAIT = 1.0
 
@@ -156,7 +159,32 @@ class Await:
     seconds: float = MAX_AWAIT
 
 
-Step = bytes | Sleep | Close | Await
+@dataclass(frozen=True)
+class Filled:
+    """One unmasked frame whose payload is ``size`` times the byte ``fill``, made when the step
+    runs, into the buffer of the write that sends it (``Peer.send_all``): the 1, 4 and 16
+    MiB+1 messages of ``ws.max-size-default`` were 21 MiB of every worker's memory from
+    collection on, and 21 MiB more joined to be sent. Never a Close (the server notes its
+    own)."""
+
+    opcode: int
+    size: int
+    fill: int = ord("a")
+
+    def head(self) -> bytes:
+        return frame(self.opcode, b"")[:1] + frame_length(self.size)
+
+
+def frame_length(n: int) -> bytes:
+    """The length field of an unmasked frame of ``n`` payload bytes (RFC 6455 §5.2: the minimal form)."""
+    if n < 126:
+        return bytes([n])
+    if n < 1 << 16:
+        return bytes([126]) + n.to_bytes(2, "big")
+    return bytes([127]) + n.to_bytes(8, "big")
+
+
+Step = bytes | Filled | Sleep | Close | Await
 
 
 @dataclass(frozen=True)
@@ -237,6 +265,34 @@ class Peer:
         if any(f.opcode == CLOSE for f in frames_in(data)):
             self.close_sent = True
         self.writer.write(data)
+
+    def send_all(self, pending: list[bytes | Filled]) -> None:
+        """Write the pending frames in one write (see ``_steps``): ``bytes`` as they are, a
+        ``Filled`` frame made into the same buffer a piece at a time (never made on its own,
+        then copied). Several writes instead of one, a ``Filled`` frame's head and pieces,
+        made a client's Close after a refused message go missing now and then (aiohttp-ws
+        and curl_cffi-ws, ws.max-size-default): one write keeps the byte stream as it was."""
+        if not any(isinstance(p, Filled) for p in pending):
+            self.send(b"".join(p for p in pending if isinstance(p, bytes)))
+            return
+        if self.writer.is_closing():
+            return
+        if any(f.opcode == CLOSE for p in pending if isinstance(p, bytes) for f in frames_in(p)):
+            self.close_sent = True
+        size = sum(len(p) if isinstance(p, bytes) else len(p.head()) + p.size for p in pending)
+        out, at = bytearray(size), 0
+        for p in pending:
+            parts: list[bytes] = [p] if isinstance(p, bytes) else [p.head()]
+            for part in parts:
+                out[at:at + len(part)] = part
+                at += len(part)
+            if isinstance(p, Filled):
+                piece = bytes([p.fill]) * min(p.size, PIECE)
+                for start in range(0, p.size, PIECE):
+                    n = min(PIECE, p.size - start)
+                    out[at:at + n] = piece if n == PIECE else piece[:n]
+                    at += n
+        self.writer.write(memoryview(out))  # a slice of a memoryview is not a copy
 
     async def wait_for(self, opcode: int, seconds: float) -> None:
         loop = asyncio.get_running_loop()
@@ -348,17 +404,20 @@ class FrameServer(HTTPServer):
         before it can react to the first, so a client that hangs up at once (its kernel
         resetting the connection over our unread frames) never fails one of our writes, which
         would make asyncio drop the connection before its Close frame is read."""
-        pending: list[bytes] = []
+        pending: list[bytes | Filled] = []
         for step in (*script.steps, None):
+            if isinstance(step, Filled):
+                pending.append(step)
+                continue
             if isinstance(step, bytes):
                 if not (step[:1] and step[0] & 0xF == CLOSE and (peer.close_sent or any(
-                        p[:1] and p[0] & 0xF == CLOSE for p in pending))):
+                        isinstance(p, bytes) and p[:1] and p[0] & 0xF == CLOSE for p in pending))):
                     pending.append(step)  # one Close from the server: a later one is skipped
                 continue
             if pending:
                 if peer.done or writer.is_closing():
                     return
-                peer.send(b"".join(pending))
+                peer.send_all(pending)
                 pending = []
                 await writer.drain()
             if peer.done or writer.is_closing():

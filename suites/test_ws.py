@@ -37,7 +37,7 @@ from typing import Any
 from model.cell import Call, WsCall
 from model.scenario import Scenario
 from model.script import Close
-from servers.frames import CLOSE, Await, WsScript, binary, close, cont, frame, ping, pong, text
+from servers.frames import BINARY, CLOSE, Await, Filled, WsScript, binary, close, cont, frame, ping, pong, text
 from suites.ws_checks import (
     AFTER,
     MIB,
@@ -361,7 +361,7 @@ LIMIT_ROWS = [
     row("ws.max-size-default", "1, 4 and 16 MiB+1 messages with library defaults: a limit is imposed, nothing cut "
         "short", 'RFC 6455 §10.4 ("Such an implementation SHOULD impose a limit on frame sizes and the total message '
         'size after reassembly"), §7.4.1 (1009)', "SHOULD", ImposesLimit(LIMIT_SIZES), ws(receive=3),
-        raw(*(binary(b"a" * (n + 1)) for n in LIMIT_SIZES))),
+        raw(*(Filled(BINARY, n + 1) for n in LIMIT_SIZES))),
 ]
 
 # -- handshake, subprotocols, extensions, permessage-deflate, proxy, defaults ---------------
