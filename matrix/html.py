@@ -65,10 +65,15 @@ class Interner:
 
     def __init__(self) -> None:
         self.items: list[Any] = []
-        self._seen: dict[str, int] = {}
+        self._seen: dict[Any, int] = {}
 
     def index(self, value: Any) -> int:
-        key = _key(value)
+        # A header field (two strings, most of what is interned) keys in one step: ("p", name,
+        # value) cannot equal a typed key of anything else (a list's items are tuples).
+        if type(value) is list and len(value) == 2 and type(value[0]) is str and type(value[1]) is str:
+            key: Any = ("p", value[0], value[1])
+        else:
+            key = _key(value)
         if key not in self._seen:
             self._seen[key] = len(self.items)
             self.items.append(value)
