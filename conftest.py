@@ -25,6 +25,8 @@ as Ctrl-C does.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import datetime as dt
 import gc
 import json
@@ -34,6 +36,7 @@ import shlex
 import shutil
 import signal
 import socket
+import sys
 import tempfile
 import time
 import warnings
@@ -51,6 +54,7 @@ from fixtures.ahead import Ahead
 from fixtures.cell import Run
 from fixtures.columns import Columns, compared, own_version
 from fixtures.envs import EnvError
+from fixtures.zygote import Zygote
 from matrix.files import write
 from matrix.report import Matrix
 from matrix.reproduce import row_meta
@@ -236,6 +240,23 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(EnvBuilder(config), "clientmatrix-envs")
     else:
         send_fewer_reports(config)
+        atexit.register(end_worker)
+
+
+def end_worker() -> None:
+    """An xdist worker's last act: end without tearing its interpreter down.
+
+    Its tests are over and every report is sent; what is left is freeing its objects one by
+    one, half a second in which the controller waits for it (xdist's teardown waits for every
+    worker to exit). Registered when the worker is configured, this runs before the
+    interpreter's own exit work and after every exit handler registered since (a library's);
+    the zygotes are stopped first, as at any exit.
+    """
+    Zygote.stop_all()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(0)
 
 
 def send_fewer_reports(config: pytest.Config) -> None:
