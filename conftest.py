@@ -270,7 +270,7 @@ def send_fewer_reports(config: pytest.Config) -> None:
     cells from 16 s to 13 s of CPU. Kept when ``--junitxml`` or ``--durations`` is asked
     for (they time every phase), and a no-op if xdist's worker no longer has ``sendevent``.
     """
-    if config.getoption("xmlpath", None) or config.getoption("durations", None):
+    if config.getoption("xmlpath", None) or config.getoption("durations", None) is not None:
         return
     for plugin in config.pluginmanager.get_plugins():
         send = getattr(plugin, "sendevent", None)
@@ -565,7 +565,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """The collected items, the modules and the servers' tables live to the end of the run: moved
     out of the garbage collector's sight (``gc.freeze``), so its full collections, some seven a
     worker, stop rescanning 9,000 items (0.7 s of CPU a run). Only what exists now is frozen:
-    a cell's own garbage, cycles that hold sockets included, is collected as before."""
+    a cell's own garbage, cycles that hold sockets included, is collected as before (and what
+    collection left is collected first, never frozen)."""
+    gc.collect()
     gc.freeze()
 
 
@@ -677,8 +679,10 @@ class Recorder:
             self.state.cells[cell.key] = cell
             self.state.scenarios[data["scenario"]["id"]] = data["scenario"]
             self.state.client_meta[data["client"]["id"]] = data["client"]
-            if len(self.state.cells) % FREEZE_EVERY == 0:
-                gc.freeze()  # the cells kept so far live to the end: the collector stops rescanning them
+            if len(self.state.cells) % FREEZE_EVERY == 0 and self.config.pluginmanager.has_plugin("dsession"):
+                # The cells kept so far live to the end: the collector stops rescanning them. Only
+                # under xdist: a serial run's cells leave cyclic garbage (sockets) a freeze would keep.
+                gc.freeze()
         if not found and report.failed:
             self.record_lost(report)
 

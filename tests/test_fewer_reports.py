@@ -61,7 +61,7 @@ def test_only_passing_silent_setup_and_teardown_stay_in_the_worker(data: dict[st
     assert [name for name, _ in worker.sent] == (["testreport"] if sent else []) + ["logstart"]
 
 
-@pytest.mark.parametrize("option", [{"xmlpath": "out.xml"}, {"durations": 10}])
+@pytest.mark.parametrize("option", [{"xmlpath": "out.xml"}, {"durations": 10}, {"durations": 0}])
 def test_junitxml_and_durations_keep_every_report(option: dict[str, Any]) -> None:
     worker = WorkerInteractor()
     send_fewer_reports(Config(worker, **option))  # type: ignore[arg-type]

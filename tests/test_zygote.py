@@ -88,3 +88,18 @@ def test_the_fresh_interpreter_zygote_imports_no_client_library() -> None:
     out = subprocess.run([sys.executable, "-c", code, *fresh.PRELOAD], capture_output=True, text=True,
                          check=True, cwd=fresh.ROOT).stdout
     assert set(json.loads(out)) <= {"__main__", "fixtures", "model", "_distutils_hack"}, out
+
+
+def test_a_child_of_a_zygote_that_died_can_still_be_killed_and_seen_to_end() -> None:
+    """A SIGTERM to the process group ends the zygote first: its children must not look
+    alive for ever (a runner's stop would wait, then raise)."""
+    zygote = Zygote(sys.executable, (), (PROBE,))  # a zygote of its own, not the shared one
+    with tempfile.TemporaryFile() as err:
+        child = zygote.spawn(PROBE, dict(os.environ), err.fileno(), ("hang",))
+        assert child.stdout.readline()
+        zygote.proc.kill()
+        zygote.proc.wait(10)
+        assert child.poll() is None  # still running, its zygote gone
+        child.kill()
+        assert child.wait(10) == -1  # ended; how, only the dead zygote knew
+    zygote.stop()
